@@ -1,0 +1,4 @@
+"""rtlgen's measuring stick: sandboxed simulation, benchmark loaders, scoring and reports.
+
+This package imports nothing from the other rtlgen packages, so any of them can depend on it.
+"""
