@@ -24,7 +24,8 @@ from eval.simulators import iverilog_compile, vvp_run
 SPECIAL = {"design_description.txt", "testbench.v", "makefile", "Makefile"}
 _KEYWORDS = {"module", "input", "output", "inout", "wire", "reg", "logic", "integer", "always", "assign",
              "initial", "if", "else", "for", "begin", "end", "case", "parameter", "localparam", "genvar",
-             "task", "function", "repeat", "while", "forever", "real", "time", "event", "defparam"}
+             "task", "function", "repeat", "while", "forever", "real", "time", "event", "defparam", "wait",
+             "fork", "join", "disable", "return", "automatic", "string", "bit", "int", "byte", "default"}
 
 
 def instantiated_modules(tb: str) -> list[str]:
@@ -32,7 +33,8 @@ def instantiated_modules(tb: str) -> list[str]:
     text = strip_comments(tb)
     own = {n for n, _ in module_blocks(text)}
     names: list[str] = []
-    for m in re.finditer(r"^\s*([A-Za-z_]\w*)\s*(?:#\s*\((?:[^()]|\([^()]*\))*\)\s*)?([A-Za-z_]\w*)\s*\(", text, re.M):
+    pattern = r"^\s*([A-Za-z_]\w*)(?:\s*#\s*\((?:[^()]|\([^()]*\))*\))?\s+([A-Za-z_]\w*)\s*\("
+    for m in re.finditer(pattern, text, re.M):
         t = m.group(1)
         if t not in _KEYWORDS and t not in own and t not in names:
             names.append(t)
