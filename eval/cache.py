@@ -14,7 +14,19 @@ from pathlib import Path
 
 from eval.extract import strip_comments
 
-CACHE_VERSION = "1"
+
+
+def _harness_sha() -> str:
+    """Hash of the code that builds and judges runs: a harness change invalidates old results."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for p in sorted([*root.glob("benchmarks/*.py"), root / "failures.py", root / "sandbox.py",
+                     root / "simulators.py", root / "extract.py"]):
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+CACHE_VERSION = "1-" + _harness_sha()
 
 
 def cache_dir() -> Path:

@@ -20,7 +20,7 @@ _LINE = re.compile(r"^Mismatches: (\d+) in (\d+) samples\s*$")
 def patch_testbench(tb: str) -> tuple[str, str]:
     """(patched testbench, nonce)."""
     nonce = "rtlgen-tb-verdict-" + secrets.token_hex(8)
-    patched, n = VERDICT.subn(lambda m: m.group(1) + f' $display("{nonce}");', tb)
+    patched, n = VERDICT.subn(lambda m: f'begin {m.group(1)} $display("{nonce}"); end', tb)
     if n == 0:
         raise ValueError("testbench has no Mismatches display")
     return patched, nonce

@@ -97,15 +97,16 @@ class RTLLM(Benchmark):
         log = comp.stdout + comp.stderr
         compiled = comp.returncode == 0 and (run_dir / "sim.vvp").exists()
         if not compiled:
-            return Outcome(False, False, classify_log(log, candidate) if "error" in log or "syntax" in log else "C", tail(log))
+            code = classify_log(log, candidate)
+            return Outcome(False, False, code if code not in ("r", "R") else "C", tail(log))
         sim = vvp_run(run_dir, "sim.vvp", limits=Limits(wall_s=self.timeout_s))
         log += sim.stdout + sim.stderr
         if sim.timed_out:
             return Outcome(True, False, "T", tail(log + "TIMEOUT\n"))
-        if sim.truncated or sim.signal is not None:
-            return Outcome(True, False, "F", tail(log))
-        if "Your Design Passed" in sim.stdout:
+        if "Your Design Passed" in sim.stdout and not sim.truncated:
             return Outcome(True, True, None, tail(log))
+        if sim.truncated or sim.signal is not None or sim.returncode != 0:
+            return Outcome(True, False, "F", tail(log))
         code = classify_log(log, candidate)
         return Outcome(True, False, code, tail(log))
 

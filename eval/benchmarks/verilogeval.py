@@ -130,7 +130,7 @@ class VerilogEvalV2(_MismatchBenchmark):
             log += sim.stdout + sim.stderr
             if sim.timed_out:
                 log += "TIMEOUT\n"
-            elif sim.truncated or (sim.signal is not None):
+            elif sim.truncated or sim.signal is not None or sim.returncode != 0:
                 out = self._finish(log, candidate, nonce, True, context["expected"])
                 if not out.passed and out.failure in ("r", "R"):
                     out.failure = "F"
@@ -219,7 +219,7 @@ class VerilogEvalV1(_MismatchBenchmark):
             stderr += sim.stderr
             if sim.timed_out:
                 return Outcome(True, False, "T", tail(log + "TIMEOUT\n"))
-            if sim.truncated or sim.signal is not None:
+            if sim.truncated or sim.signal is not None or sim.returncode != 0:
                 return Outcome(True, False, "F", tail(log))
         out = self._finish(log, candidate, nonce, compiled, context["expected"])
         if out.passed and stderr.strip():  # upstream v1: any stderr output fails the sample
