@@ -51,6 +51,9 @@ module oc_csr #(
     wire [31:0] thresh_d = (thresh_q & ~bm) | (s_axil_wdata & bm);
     wire        clr = wr && (wa == 6'h03) && (s_axil_wstrb != 4'd0);
 
+    wire _unused_ok = &{1'b0, s_axil_awaddr[1:0], s_axil_araddr[1:0], ctrl_d[31:5], ctrl_d[3:2],
+                        thresh_d[31:GW]};
+
     assign s_axil_awready = wr;
     assign s_axil_wready  = wr;
     assign s_axil_bresp   = 2'b00;
@@ -87,8 +90,11 @@ module oc_csr #(
     end
 
     logic [31:0] rd;
+    wire  [5:0]  ra = s_axil_araddr[7:2];
+    wire  [31:0] bytes_lo = c_bytes[31:0];
+    wire  [31:0] bytes_hi = c_bytes[63:32];
     always_comb begin
-        case (s_axil_araddr[7:2])
+        case (ra)
             6'h00:   rd = ctrl_q;
             6'h01:   rd = thresh_q;
             6'h02:   rd = {16'(E), 8'(S), 8'(K)};
@@ -97,8 +103,8 @@ module oc_csr #(
             6'h06:   rd = c_lowp;
             6'h07:   rd = c_pf_loads;
             6'h08:   rd = c_pf_hits;
-            6'h09:   rd = c_bytes[31:0];
-            6'h0a:   rd = c_bytes[63:32];
+            6'h09:   rd = bytes_lo;
+            6'h0a:   rd = bytes_hi;
             default: rd = 32'd0;
         endcase
     end

@@ -30,7 +30,6 @@ module oc_tag_store #(
     output logic [S*LW-1:0] st_layer
 );
     logic [S-1:0]    st_lowp, st_pf, hit_vec;
-    logic [S*EW-1:0] st_tag;
 
     wire [SW-1:0] upd_age   = st_age[upd_slot*SW +: SW];
     wire          upd_valid = st_valid[upd_slot];
@@ -66,7 +65,6 @@ module oc_tag_store #(
             assign st_valid[j]            = valid;
             assign st_lowp[j]             = lowp;
             assign st_pf[j]               = pf;
-            assign st_tag[j*EW +: EW]     = tag;
             assign st_age[j*SW +: SW]     = age;
             assign st_freq[j*FW +: FW]    = freq;
             assign st_layer[j*LW +: LW]   = layer;

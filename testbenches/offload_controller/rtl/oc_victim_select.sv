@@ -19,33 +19,43 @@ module oc_victim_select #(
 );
     localparam int KW = 1 + FW + SW + LW + 1;   // {valid, score}; score fits FW+SW+LW+1 bits
 
-    logic [KW-1:0] nkey  [1:2*S-1];
-    logic          ncand [1:2*S-1];
-    logic [SW-1:0] nidx  [1:2*S-1];
+    // Node n of the tree (1 = root, S..2S-1 = leaves) lives at slice n of these packed vectors;
+    // one always_comb computes leaves first, then parents, so no signal feeds itself.
+    logic [2*S*KW-1:0] nkey;
+    logic [2*S-1:0]    ncand;
+    logic [2*S*SW-1:0] nidx;
 
-    genvar j, n;
-    generate
-        for (j = 0; j < S; j = j + 1) begin : g_leaf
-            wire [SW-1:0] age  = st_age[j*SW +: SW];
-            wire [FW-1:0] freq = st_freq[j*FW +: FW];
-            wire [LW-1:0] ldist = st_layer[j*LW +: LW] - cur_layer - LW'(1);
-            wire [SW-1:0] rec  = ~age;                      // S-1-age, S a power of two
-            wire [KW-2:0] s_lru = (KW-1)'(rec);
-            wire [KW-2:0] s_lfu = (KW-1)'({freq, rec});
-            wire [KW-2:0] s_hob = (KW-1)'(rec) + (KW-1)'(freq) + (KW-1)'(~ldist);
-            wire [KW-2:0] score = (policy == 2'd1) ? s_lfu : (policy == 2'd2) ? s_hob : s_lru;
-            assign nkey[S+j]  = st_valid[j] ? {1'b1, score} : '0;
-            assign ncand[S+j] = !busy[j];
-            assign nidx[S+j]  = SW'(j);
+    always_comb begin
+        logic [SW-1:0] age, rec;
+        logic [FW-1:0] freq;
+        logic [LW-1:0] ldist, near;
+        logic [KW-2:0] score;
+        logic          take_r;
+        nkey = '0; ncand = '0; nidx = '0;
+        for (int j = 0; j < S; j++) begin
+            age   = st_age[j*SW +: SW];
+            freq  = st_freq[j*FW +: FW];
+            ldist = st_layer[j*LW +: LW] - cur_layer - LW'(1);
+            rec   = ~age;                       // S-1-age, S a power of two
+            near  = ~ldist;                     // 2**LW-1-ldist
+            case (policy)
+                2'd1:    score = (KW-1)'({freq, rec});
+                2'd2:    score = (KW-1)'(rec) + (KW-1)'(freq) + (KW-1)'(near);
+                default: score = (KW-1)'(rec);
+            endcase
+            nkey[(S+j)*KW +: KW] = st_valid[j] ? {1'b1, score} : '0;
+            ncand[S+j]           = !busy[j];
+            nidx[(S+j)*SW +: SW] = SW'(j);
         end
-        for (n = S - 1; n >= 1; n = n - 1) begin : g_node
-            wire take_r = ncand[2*n+1] && (!ncand[2*n] || nkey[2*n+1] < nkey[2*n]);
-            assign nkey[n]  = take_r ? nkey[2*n+1] : nkey[2*n];
-            assign ncand[n] = ncand[2*n] || ncand[2*n+1];
-            assign nidx[n]  = take_r ? nidx[2*n+1] : nidx[2*n];
+        for (int n = S - 1; n >= 1; n--) begin
+            take_r = ncand[2*n+1] && (!ncand[2*n] || nkey[(2*n+1)*KW +: KW] < nkey[(2*n)*KW +: KW]);
+            nkey[n*KW +: KW] = take_r ? nkey[(2*n+1)*KW +: KW] : nkey[(2*n)*KW +: KW];
+            nidx[n*SW +: SW] = take_r ? nidx[(2*n+1)*SW +: SW] : nidx[(2*n)*SW +: SW];
+            ncand[n]         = ncand[2*n] || ncand[2*n+1];
         end
-    endgenerate
+    end
 
     assign found  = ncand[1];
-    assign victim = nidx[1];
+    assign victim = nidx[SW +: SW];
+    wire _unused_ok = &{1'b0, nkey[KW-1:0], ncand[0], nidx[SW-1:0]};
 endmodule

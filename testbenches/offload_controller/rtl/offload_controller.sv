@@ -69,8 +69,9 @@ module offload_controller #(
     localparam int IW   = $clog2(NMAX + 1);
     localparam int CW   = $clog2(D + 1);
 
-    typedef enum logic [2:0] {IDLE, LOOK, SEL, ISSUE, STALL, WAIT, RESP} state_t;
-    state_t state;
+    localparam logic [2:0] IDLE = 3'd0, LOOK = 3'd1, SEL = 3'd2, ISSUE = 3'd3, STALL = 3'd4,
+                            WAIT = 3'd5, RESP = 3'd6;
+    logic [2:0] state;
 
     logic              mode_pf;                 // current job is a prefetch hint
     logic [IW-1:0]     idx;
@@ -111,6 +112,8 @@ module offload_controller #(
     wire          cur_lowp = !mode_pf && (cur_gate < threshold);
     wire [IW-1:0] last_idx = mode_pf ? IW'(P - 1) : IW'(K - 1);
 
+    wire [K-1:0] kmask = {{(K-1){1'b0}}, 1'b1} << idx;   // one-hot of the current position
+
     always_comb begin
         busy = cur_pin;
         for (int i = 0; i < D; i++) busy = busy | fifo[i];
@@ -131,6 +134,8 @@ module offload_controller #(
     // tag-store updates: touch on a demand hit in LOOK, fill on a victim found in SEL
     wire look_hit = (state == LOOK) && lk_hit;
     wire sel_fill = (state == SEL) && v_found;
+    wire iss_valid = (state == ISSUE);
+    wire lowp_fill = sel_fill && cur_lowp;
     assign upd_en   = (look_hit && !mode_pf) || sel_fill;
     assign upd_fill = (state == SEL);
     assign upd_slot = (state == SEL) ? v_slot : lk_slot;
@@ -165,8 +170,8 @@ module offload_controller #(
                         if (!mode_pf) begin
                             cur_pin[lk_slot] <= 1'b1;
                             rsp_slots[idx*SW +: SW] <= lk_slot;
-                            rsp_hit[idx]  <= 1'b1;
-                            rsp_lowp[idx] <= lk_lowp;
+                            rsp_hit  <= rsp_hit | kmask;
+                            rsp_lowp <= lk_lowp ? (rsp_lowp | kmask) : (rsp_lowp & ~kmask);
                         end
                         if (idx == last_idx) state <= WAIT;
                         else idx <= idx + IW'(1);
@@ -180,8 +185,8 @@ module offload_controller #(
                         iss_id <= cur_id; iss_lowp <= cur_lowp; iss_slot <= v_slot;
                         if (!mode_pf) begin
                             rsp_slots[idx*SW +: SW] <= v_slot;
-                            rsp_hit[idx]  <= 1'b0;
-                            rsp_lowp[idx] <= cur_lowp;
+                            rsp_hit  <= rsp_hit & ~kmask;
+                            rsp_lowp <= cur_lowp ? (rsp_lowp | kmask) : (rsp_lowp & ~kmask);
                         end
                         state <= ISSUE;
                     end else if (mode_pf) begin
@@ -233,13 +238,12 @@ module offload_controller #(
 
     oc_dma_req #(.EW(EW), .SW(SW), .OW(8)) u_dma (
         .clk(clk), .rst_n(rst_n),
-        .in_valid(state == ISSUE), .in_ready(dma_in_ready),
+        .in_valid(iss_valid), .in_ready(dma_in_ready),
         .in_id(iss_id), .in_lowp(iss_lowp), .in_slot(iss_slot),
         .dma_req_valid(dma_req_valid), .dma_req_ready(dma_req_ready), .dma_req_id(dma_req_id),
         .dma_req_lowp(dma_req_lowp), .dma_req_slot(dma_req_slot),
         .dma_ack_valid(dma_ack_valid), .idle(dma_idle));
 
-    wire lowp_fill = sel_fill && cur_lowp;
     oc_csr #(.E(E), .S(S), .K(K), .GW(GW)) u_csr (
         .clk(clk), .rst_n(rst_n),
         .s_axil_awaddr(s_axil_awaddr), .s_axil_awvalid(s_axil_awvalid), .s_axil_awready(s_axil_awready),
