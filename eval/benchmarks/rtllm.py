@@ -89,7 +89,7 @@ class RTLLM(Benchmark):
         for name in task.meta["data_files"]:
             shutil.copy(d / name, run_dir / name)
         (run_dir / "timescale.v").write_text("`timescale 1ns/1ns\n")
-        design_file = f"{task.meta['design']}.v".replace(" ", "_")
+        design_file = f"{task.meta['design']}.v"  # upstream saves the candidate as <design>.v
         (run_dir / design_file).write_text(candidate)
         shutil.copy(d / "testbench.v", run_dir / "testbench.v")
         comp = iverilog_compile(run_dir, ["timescale.v", design_file, "testbench.v"], out="sim.vvp",

@@ -12,7 +12,8 @@ from rich.console import Console
 
 from eval.errors import UserError
 
-console = Console()
+console = Console(soft_wrap=True)
+warn_console = Console(stderr=True, soft_wrap=True)
 
 
 def _default_out(bench: str, label: str) -> Path:
@@ -97,7 +98,7 @@ def eval_command(
         results, w = ev.evaluate([s for s in sf.samples if s["task_id"] in wanted or s["task_id"] not in ev.tasks])
         warnings += w
     for w in warnings:
-        console.print(f"[yellow]warning:[/yellow] {w}")
+        warn_console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
     ref_passed = {t: bool(ev.reference[t]["passed"]) for t in task_ids} if ev.reference else None
     stats = summarize(task_ids, results, reference_passed=ref_passed)
     stats["wall_seconds"] = round(time.monotonic() - start, 3)
