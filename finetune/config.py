@@ -1,0 +1,122 @@
+"""One config dataclass per training stage, loaded with `rtlgen.config.load_config` (YAML + `key=value`).
+
+The fields are the few knobs a user of rtlgen actually turns; everything else is a trl/transformers
+default chosen on purpose (see `finetune/common.py::training_args`). `extra_args` passes any other
+`TrainingArguments`/`SFTConfig`/`DPOConfig` field straight through, so nothing trl offers is out of reach.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class LoraSettings:
+    """LoRA on all linear layers by default: on small models it is the setting closest to full FT."""
+
+    enabled: bool = True
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    target_modules: str = "all-linear"  # or a comma-separated list of module names
+
+
+@dataclass
+class TrainCommon:
+    # model: an HF id, a local directory, or an rtlgen alias (`smollm2-135m`) when rtlgen.models knows it
+    model: str = "smollm2-135m"
+    # adapters merged into the model, in order, before this stage trains (round 2 starts from round 1)
+    init_adapters: list[str] = field(default_factory=list)
+    output_dir: str = "runs/train"
+    seed: int = 42
+    max_steps: int = -1  # > 0 overrides epochs
+    epochs: float = 1.0
+    learning_rate: float = 2e-4
+    lr_scheduler: str = "cosine"
+    warmup_ratio: float = 0.03
+    weight_decay: float = 0.0
+    batch_size: int = 8  # per device
+    grad_accum: int = 1
+    max_length: int = 1024
+    bf16: bool = True  # silently turned off on CPU (trl would refuse it there)
+    use_cpu: bool = False  # forced on when no accelerator is present
+    gradient_checkpointing: bool = False  # not worth it on a 135M model: it costs ~30% speed
+    torch_compile: bool = False
+    optim: str = "adamw_torch"  # adamw_torch_fused on GPU is faster
+    attn_implementation: str = "sdpa"
+    save_steps: int = 200
+    save_total_limit: int = 3
+    logging_steps: int = 10
+    tensorboard: bool = True  # when the tensorboard package is importable
+    progress: bool = True
+    lora: LoraSettings = field(default_factory=LoraSettings)
+    dataloader_workers: int = 0
+    # seconds to sleep after each optimizer step; 0 in real runs. The kill/resume test uses it to get a
+    # deterministic window in which to SIGKILL a run between two checkpoints.
+    throttle_s: float = 0.0
+    extra_args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Round1Config(TrainCommon):
+    """Domain-adaptive causal-LM training on raw Verilog (AutoVCoder round 1)."""
+
+    data: str = "data/default/round1.jsonl"
+    text_field: str = "text"
+    packing: bool = True
+    # "wrapped": concatenate documents (EOS between) and cut fixed blocks — every token is trained, every
+    # batch has the same shape (good for torch.compile); the classic pretraining recipe. "bfd" keeps
+    # documents whole (no cross-document attention), at the price of a little truncation.
+    packing_strategy: str = "wrapped"
+    output_dir: str = "runs/round1"
+    max_length: int = 2048
+    learning_rate: float = 2e-4
+    lora: LoraSettings = field(default_factory=lambda: LoraSettings(r=64, alpha=128))
+
+
+@dataclass
+class Round2Config(TrainCommon):
+    """Instruction SFT on spec → code pairs; loss on the completion only."""
+
+    data: str = "data/default/round2.jsonl"
+    # format prompt/completion as a user/assistant chat when the tokenizer has a chat template, so that
+    # training matches how `rtlgen generate` prompts an instruct model
+    chat_template: bool = True
+    system_prompt: str = ""
+    output_dir: str = "runs/round2"
+    packing: bool = False
+    learning_rate: float = 1e-4
+    epochs: float = 2.0
+
+
+@dataclass
+class DPOStageConfig(TrainCommon):
+    """Preference optimisation on pairs ranked by testbench outcomes."""
+
+    # where the pairs come from: a ready pairs JSONL, or a samples JSONL (+ problems) to score, or
+    # nothing and the stage samples `k` candidates per problem from the (merged) policy itself
+    pairs: str = ""
+    samples: str = ""
+    problems: str = "data/default/problems"
+    k: int = 8
+    temperature: float = 0.9
+    top_p: float = 0.95
+    max_new_tokens: int = 768
+    max_pairs_per_problem: int = 4
+    require_passing_chosen: bool = False  # True: only pairs whose chosen sample passes the testbench
+    sim_workers: int = 0  # 0: one per CPU core
+    rounds: int = 1  # on-policy rounds: each samples from the previous round's model
+    chat_template: bool = True
+    system_prompt: str = ""
+    beta: float = 0.1
+    loss_type: str = "sigmoid"
+    output_dir: str = "runs/dpo"
+    learning_rate: float = 2e-5  # LoRA; full fine-tuning wants ~5e-7
+    epochs: float = 1.0
+    batch_size: int = 4
+    max_length: int = 1536
+    precompute_ref_log_probs: bool = False
+
+
+STAGES = {"round1": Round1Config, "round2": Round2Config, "dpo": DPOStageConfig}

@@ -1,0 +1,59 @@
+"""Round 2: instruction SFT on spec → Verilog pairs, loss on the completion only.
+
+It starts from round 1 by *merging* the round-1 adapter into the base weights (`init_adapters`) and
+training a fresh LoRA adapter on top; see `finetune/common.py` for why merging beats continuing one
+adapter (separate, composable adapters for the ablations; the right DPO reference later).
+"""
+
+from __future__ import annotations
+
+from finetune import common
+from finetune.config import Round2Config
+
+
+def as_messages(prompt: str, completion: str | None, system: str) -> tuple[list[dict], list[dict] | None]:
+    msgs = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
+    return msgs, ([{"role": "assistant", "content": completion}] if completion is not None else None)
+
+
+def use_chat(cfg, tok) -> bool:
+    return bool(cfg.chat_template and getattr(tok, "chat_template", None))
+
+
+def build_dataset(cfg: Round2Config, tok):
+    """prompt/completion pairs; as chat messages when the tokenizer has a chat template (how instruct
+    models are prompted at generation time), else as plain text with the completion appended."""
+    from datasets import Dataset
+
+    rows = common.read_jsonl(cfg.data, ("prompt", "completion"))
+    rows = [r for r in rows if r["prompt"].strip() and r["completion"].strip()]
+    if use_chat(cfg, tok):
+        pairs = [as_messages(r["prompt"], r["completion"], cfg.system_prompt) for r in rows]
+        return Dataset.from_dict({"prompt": [p for p, _ in pairs], "completion": [c for _, c in pairs]})
+    return Dataset.from_dict({"prompt": [r["prompt"].rstrip() + "\n" for r in rows],
+                              "completion": [r["completion"] for r in rows]})
+
+
+def sft_args(cfg: Round2Config):
+    from trl import SFTConfig
+
+    return SFTConfig(**(common.common_args(cfg) | dict(
+        max_length=cfg.max_length, packing=cfg.packing, completion_only_loss=True,
+    ) | dict(cfg.extra_args)))
+
+
+def train(cfg: Round2Config, resume: bool = False) -> dict:
+    common.quiet_libraries()
+    common.settle_device(cfg)
+    resume_from = common.checkpoint_to_resume(cfg, resume)
+    path = common.resolve_model_path(cfg.model)
+    tok = common.load_tokenizer(path)
+    dataset = build_dataset(cfg, tok)
+    common.prepare_output(cfg, "round2")
+    model = common.load_model(cfg, path)
+    from trl import SFTTrainer
+
+    trainer = SFTTrainer(model=model, args=sft_args(cfg), train_dataset=dataset, processing_class=tok,
+                         peft_config=common.peft_config(cfg), callbacks=common.make_callbacks(cfg, "round2"))
+    return common.finish(trainer, cfg, "round2", resume_from, tok,
+                         {"pairs": len(dataset), "chat_template": use_chat(cfg, tok)})
