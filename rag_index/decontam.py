@@ -1,0 +1,173 @@
+"""Keep benchmark solutions and problem statements out of the index.
+
+A retrieved snippet lands verbatim in the prompt, so a contaminated index leaks answers more
+directly than contaminated training data does. Two checks run on every snippet before it is
+indexed (the build drops what fails and counts it in the manifest):
+
+1. the data pipeline's own decontamination, when `data_pipeline.decontam` exists and exposes a
+   usable entry point (the pipeline already applied it to its outputs; re-running it costs little
+   and covers data that bypassed the pipeline);
+2. this module's n-gram check against every locally available benchmark's references (code) and
+   prompts (text), loaded through `eval.benchmarks.get_benchmark(...).load()`:
+   - code: comments stripped, identifiers lower-cased, the benchmark's top-module name and the
+     snippet's module name replaced by one placeholder (so `top_module`/`TopModule`/`foo` match);
+     token `code_n`-grams; a snippet is contaminated when it shares at least `min_shared` n-grams
+     with one reference and those cover `threshold` of the smaller of the two n-gram sets;
+   - text (description, knowledge passage): word `text_n`-grams against task prompts, same rule.
+RTLLM v2 is a held-out test set this project never reads, so it cannot be checked here: its
+protection is that no RTLLM v2 text is ever put into `data/`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eval.errors import UserError
+
+DEFAULT_BENCHMARKS = {
+    "verilogeval-v1-human": "verilog-eval-v1", "verilogeval-v1-machine": "verilog-eval-v1",
+    "verilogeval-v2-spec": "verilog-eval-v2", "verilogeval-v2-complete": "verilog-eval-v2",
+    "rtllm-v1.1": "rtllm-v1.1",
+}
+_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
+_CODE_TOK = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*|\d+'[sS]?[bBoOdDhH][0-9a-fA-FxXzZ_?]+|\d+|'[sS]?[bBoOdDhH][0-9a-fA-FxXzZ_?]+|[^\sA-Za-z0-9_]")
+_MODNAME = re.compile(r"\bmodule\s+([A-Za-z_][A-Za-z0-9_$]*)")
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def code_tokens(code: str) -> list[str]:
+    code = _COMMENT.sub(" ", code)
+    names = set(_MODNAME.findall(code))
+    return ["<top>" if t in names else t.lower() for t in _CODE_TOK.findall(code)]
+
+
+def text_tokens(text: str) -> list[str]:
+    return _WORDS.findall(text.lower())
+
+
+def shingles(tokens: list[str], n: int) -> set[int]:
+    if len(tokens) < n:
+        return {hash(tuple(tokens))} if tokens else set()
+    return {hash(tuple(tokens[i:i + n])) for i in range(len(tokens) - n + 1)}
+
+
+@dataclass
+class DecontamConfig:
+    benchmarks: list[str] = field(default_factory=lambda: list(DEFAULT_BENCHMARKS))
+    bench_dir: str = ""  # folder holding the benchmark copies; default $RTLGEN_BENCH_DIR or /work/bench
+    code_n: int = 10
+    text_n: int = 8
+    threshold: float = 0.5
+    min_shared: int = 3
+    use_pipeline: bool = True  # also apply data_pipeline.decontam when it exists
+
+
+class _Side:
+    """Inverted index shingle -> reference ids for one modality."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.sizes: list[int] = []
+        self.names: list[str] = []
+        self.post: dict[int, list[int]] = {}
+
+    def add(self, name: str, sh: set[int]) -> None:
+        rid = len(self.sizes)
+        self.sizes.append(len(sh))
+        self.names.append(name)
+        for h in sh:
+            self.post.setdefault(h, []).append(rid)
+
+    def worst(self, sh: set[int], min_shared: int) -> tuple[float, str]:
+        """Highest overlap (shared / smaller set) of `sh` with any reference, and that reference."""
+        if not sh:
+            return 0.0, ""
+        counts: dict[int, int] = {}
+        for h in sh:
+            for rid in self.post.get(h, ()):
+                counts[rid] = counts.get(rid, 0) + 1
+        best, who = 0.0, ""
+        for rid, c in counts.items():
+            small = min(len(sh), self.sizes[rid])
+            if c < min(min_shared, small):
+                continue
+            ov = c / max(small, 1)
+            if ov > best:
+                best, who = ov, self.names[rid]
+        return best, who
+
+
+def _pipeline_checker():
+    """`data_pipeline.decontam`'s per-text predicate, if that module offers one; else None."""
+    try:
+        mod = importlib.import_module("data_pipeline.decontam")
+    except Exception:
+        return None
+    for name in ("is_contaminated", "contaminated"):
+        fn = getattr(mod, name, None)
+        if callable(fn):
+            return fn
+    return None
+
+
+class Decontaminator:
+    """Built once per index build from the benchmarks found on this machine."""
+
+    def __init__(self, cfg: DecontamConfig):
+        from eval.benchmarks import get_benchmark
+
+        self.cfg = cfg
+        self.code = _Side(cfg.code_n)
+        self.text = _Side(cfg.text_n)
+        self.checked: list[str] = []
+        self.missing: list[str] = []
+        base = Path(cfg.bench_dir or os.environ.get("RTLGEN_BENCH_DIR") or "/work/bench")
+        for name in cfg.benchmarks:
+            if name == "rtllm-v2":
+                raise UserError("rtllm-v2 is a held-out test set and is never read; remove it from decontam.benchmarks")
+            folder = DEFAULT_BENCHMARKS.get(name)
+            path = base / folder if folder else None
+            if path is None or not path.exists():
+                self.missing.append(name)
+                continue
+            tasks = get_benchmark(name, path).load()
+            for tid, task in tasks.items():
+                label = f"{name}/{tid}"
+                if task.reference:
+                    self.code.add(label, shingles(code_tokens(task.reference), cfg.code_n))
+                if task.prompt:
+                    self.text.add(label, shingles(text_tokens(task.prompt), cfg.text_n))
+            self.checked.append(name)
+        self.pipeline = _pipeline_checker() if cfg.use_pipeline else None
+
+    def check(self, snippet) -> str | None:
+        """Why `snippet` is contaminated, or None when it is clean."""
+        cfg = self.cfg
+        if snippet.code:
+            ov, who = self.code.worst(shingles(code_tokens(snippet.code), cfg.code_n), cfg.min_shared)
+            if ov >= cfg.threshold:
+                return f"code overlaps {who} ({ov:.0%} of {cfg.code_n}-grams)"
+        if snippet.text:
+            ov, who = self.text.worst(shingles(text_tokens(snippet.text), cfg.text_n), cfg.min_shared)
+            if ov >= cfg.threshold:
+                return f"text overlaps {who} prompt ({ov:.0%} of {cfg.text_n}-grams)"
+        if self.pipeline is not None:
+            for part in (snippet.code, snippet.text):
+                try:
+                    hit = part and self.pipeline(part)
+                except TypeError:  # an incompatible signature: rely on our own check
+                    self.pipeline = None
+                    break
+                if hit:
+                    return f"data_pipeline.decontam: {hit if isinstance(hit, str) else 'contaminated'}"
+        return None
+
+    def summary(self) -> dict:
+        return {"benchmarks_checked": self.checked, "benchmarks_missing": self.missing,
+                "code_n": self.cfg.code_n, "text_n": self.cfg.text_n, "threshold": self.cfg.threshold,
+                "min_shared": self.cfg.min_shared, "pipeline_check": self.pipeline is not None,
+                "references": len(self.code.sizes), "prompts": len(self.text.sizes)}

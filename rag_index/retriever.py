@@ -1,0 +1,252 @@
+"""Retrieval for generation: the example retriever (spec -> similar designs) and the knowledge
+retriever (spec or compiler error -> design notes), as in AutoVCoder, each with its own top-k and
+prompt token budget.
+
+Ranking is hybrid by default: the dense (FAISS) and BM25 candidate lists are fused by reciprocal
+rank (score = sum 1/(rrf_k + rank)), which needs no score calibration between the two and is robust
+when one side is useless for a query (compiler errors are mostly identifiers, where BM25 wins;
+paraphrased specs are where embeddings win). `mode` selects dense, bm25 or hybrid; `rerank` adds an
+optional second stage over the fused candidates:
+- `chunks`: re-score each example by the best cosine over ~1k-char chunks of its code, with the
+  same embedder, because MiniLM reads only the first 256 word pieces of a snippet;
+- `cross-encoder:<model id or path>`: a sentence-transformers CrossEncoder scores (query, snippet).
+
+Entry point for the generator: `load_retriever(path)` -> `Retriever` with `context_for_spec`,
+`context_for_error` and `manifest`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from eval.errors import UserError
+from rag_index.index import RagIndex, load_index
+from rag_index.store import Snippet
+
+
+@dataclass
+class RetrieveConfig:
+    """Retrieval settings; override through `load_retriever(path, overrides=["example_top_k=3"])`."""
+
+    mode: str = "hybrid"  # hybrid | dense | bm25
+    rrf_k: int = 60
+    candidates: int = 50  # per side, before fusion
+    rerank: str = "none"  # none | chunks | cross-encoder:<model>
+    example_top_k: int = 2
+    example_token_budget: int = 1500
+    example_min_cosine: float = 0.0  # skip examples whose dense cosine to the spec is below this
+    knowledge_top_k: int = 3
+    knowledge_token_budget: int = 500
+    error_top_k: int = 3
+    error_token_budget: int = 600
+
+
+@dataclass
+class Hit:
+    snippet: Snippet
+    score: float
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+    cosine: float | None = None
+    extra: dict = field(default_factory=dict)
+
+
+_PIECE = re.compile(r"[A-Za-z]+|\d+|[^\sA-Za-z\d]")
+
+
+def approx_tokens(text: str) -> int:
+    """Token estimate without the generator's tokenizer: code BPEs give about one token per word or
+    symbol piece, prose about four characters per token; take the larger so budgets err on the short side."""
+    return max(len(_PIECE.findall(text)), math.ceil(len(text) / 4))
+
+
+def clean_error(text: str) -> str:
+    """Compiler output -> a query: paths and line numbers carry no meaning for retrieval."""
+    lines = []
+    for line in text.splitlines():
+        line = re.sub(r"(?:[\w./\\-]+\.(?:s?v|vh|svh|sv))?:\d+(?::\d+)?:", " ", line)
+        line = re.sub(r"%(?:Error|Warning)(-[A-Z0-9_]+)?:", lambda m: f"{m.group(0)} ", line)
+        line = line.strip()
+        if line and line not in lines:
+            lines.append(line)
+    return "\n".join(lines)[:2000]
+
+
+class Retriever:
+    def __init__(self, index: RagIndex, cfg: RetrieveConfig | None = None, token_counter=None):
+        self.index = index
+        self.cfg = cfg or RetrieveConfig()
+        if self.cfg.mode not in ("hybrid", "dense", "bm25"):
+            raise UserError(f"retrieval mode must be hybrid, dense or bm25, not {self.cfg.mode!r}")
+        self.count_tokens = token_counter or approx_tokens
+        self._cross = None
+        if self.cfg.rerank.startswith("cross-encoder:"):
+            self._load_cross(self.cfg.rerank.split(":", 1)[1])
+        elif self.cfg.rerank not in ("none", "chunks"):
+            raise UserError(f"rerank must be none, chunks or cross-encoder:<model>, not {self.cfg.rerank!r}")
+
+    @property
+    def manifest(self) -> dict:
+        """The index manifest plus the retrieval settings, for eval summaries."""
+        m = {k: v for k, v in self.index.manifest.items() if k not in ("dropped_examples",)}
+        emb = dict(m.get("embedder", {}))
+        emb.pop("probe", None)
+        m["embedder"] = emb
+        m["retrieval"] = dict(self.cfg.__dict__)
+        return m
+
+    def _load_cross(self, model: str) -> None:
+        from rag_index.embed import resolve_model
+
+        try:
+            from sentence_transformers import CrossEncoder
+
+            self._cross = CrossEncoder(resolve_model(model), device="cpu")
+        except Exception as exc:
+            raise UserError(f"cannot load reranker {model!r}: {str(exc).splitlines()[0][:300]}") from None
+
+    # -- ranking ------------------------------------------------------------------------------
+
+    def search(self, query: str, kind: str = "example", k: int = 5, mode: str | None = None,
+               rerank: str | None = None, qvec: np.ndarray | None = None) -> list[Hit]:
+        """Top-k snippets of `kind` for `query`."""
+        if kind not in self.index.parts:
+            raise UserError(f"kind must be one of {list(self.index.parts)}, not {kind!r}")
+        part = self.index.parts[kind]
+        mode = mode or self.cfg.mode
+        rerank = self.cfg.rerank if rerank is None else rerank
+        if not part.snippets or k <= 0 or not query.strip():
+            return []
+        n = max(self.cfg.candidates, k)
+        dense: dict[int, tuple[int, float]] = {}
+        lex: dict[int, int] = {}
+        if mode in ("dense", "hybrid") or rerank != "none":
+            if qvec is None:
+                qvec = self.index.embedder.encode_query(query)
+            ids, sims = part.vectors.search(qvec, n)
+            dense = {int(i): (r, float(s)) for r, (i, s) in enumerate(zip(ids, sims))}
+        if mode in ("bm25", "hybrid"):
+            ids, _ = part.bm25.top(query, n)
+            lex = {int(i): r for r, i in enumerate(ids)}
+        scores: dict[int, float] = {}
+        if mode in ("dense", "hybrid"):
+            for i, (r, s) in dense.items():
+                scores[i] = scores.get(i, 0.0) + (1.0 / (self.cfg.rrf_k + r + 1) if mode == "hybrid" else s)
+        if mode in ("bm25", "hybrid"):
+            for i, r in lex.items():
+                scores[i] = scores.get(i, 0.0) + 1.0 / (self.cfg.rrf_k + r + 1)
+        order = sorted(scores, key=lambda i: (-scores[i], i))
+        hits = [Hit(part.snippets[i], scores[i], dense.get(i, (None,))[0], lex.get(i),
+                    dense.get(i, (None, None))[1]) for i in order]
+        if rerank != "none" and hits:
+            hits = self._rerank(query, qvec, hits[:n], rerank)
+        return hits[:k]
+
+    def _rerank(self, query: str, qvec: np.ndarray, hits: list[Hit], how: str) -> list[Hit]:
+        if how == "chunks":
+            for h in hits:
+                text = h.snippet.dense_text()
+                chunks = [text[i:i + 1000] for i in range(0, min(len(text), 8000), 800)] or [text]
+                vecs = self.index.embedder.encode(chunks)
+                h.extra["rerank"] = float((vecs @ qvec.ravel()).max())
+        else:
+            pairs = [(query, h.snippet.dense_text()[:2000]) for h in hits]
+            for h, s in zip(hits, self._cross.predict(pairs, show_progress_bar=False)):
+                h.extra["rerank"] = float(s)
+        return sorted(hits, key=lambda h: -h.extra["rerank"])
+
+    # -- prompt text ----------------------------------------------------------------------------
+
+    def examples(self, spec: str, k: int | None = None) -> list[Hit]:
+        hits = self.search(spec, "example", k or self.cfg.example_top_k)
+        if self.cfg.example_min_cosine > 0:
+            hits = [h for h in hits if (h.cosine or 0.0) >= self.cfg.example_min_cosine]
+        return hits
+
+    def knowledge(self, text: str, k: int | None = None) -> list[Hit]:
+        return self.search(text, "knowledge", k or self.cfg.knowledge_top_k)
+
+    def _fit(self, blocks: list[str], budget: int, header: str) -> str:
+        """Header plus as many blocks as fit in `budget` tokens, in rank order; a first block that is too
+        long alone is cut at a line boundary rather than dropped."""
+        out, used = [], self.count_tokens(header)
+        for b in blocks:
+            t = self.count_tokens(b)
+            if used + t <= budget:
+                out.append(b)
+                used += t
+            elif not out:
+                lines, kept = b.splitlines(), []
+                for line in lines:
+                    lt = self.count_tokens(line) + 1
+                    if used + lt + 8 > budget:
+                        break
+                    kept.append(line)
+                    used += lt
+                if kept:
+                    fence = "\n```" if any(line.startswith("```") for line in kept) else ""
+                    out.append("\n".join(kept) + "\n// … (truncated)" + fence)
+                break
+        return header + "\n\n".join(out) if out else ""
+
+    @staticmethod
+    def _cite(s: Snippet) -> str:
+        return f"{s.source or 'unknown source'}, license {s.license or 'unknown'}"
+
+    def _example_blocks(self, hits: list[Hit]) -> list[str]:
+        blocks = []
+        for n, h in enumerate(hits, 1):
+            s = h.snippet
+            desc = f"Description: {s.text.strip()}\n" if s.text.strip() else ""
+            blocks.append(f"### Example {n}: {s.name or s.id} ({self._cite(s)})\n{desc}"
+                          f"```verilog\n{s.code.strip()}\n```")
+        return blocks
+
+    @staticmethod
+    def _note_blocks(hits: list[Hit]) -> list[str]:
+        blocks = []
+        for h in hits:
+            s = h.snippet
+            text = s.text.strip()
+            if s.name and text.startswith(s.name):
+                text = text[len(s.name):].strip()
+            title = s.name or s.source
+            blocks.append(f"- {title}: {text}" if title else f"- {text}")
+        return blocks
+
+    def context_for_spec(self, spec: str) -> str:
+        """Retrieved similar designs and design notes as prompt text, each part within its token
+        budget; empty when nothing relevant is indexed."""
+        parts = []
+        ex = self._fit(self._example_blocks(self.examples(spec)), self.cfg.example_token_budget,
+                       "## Reference designs (retrieved from a corpus; adapt them, do not copy module or port names)\n\n")
+        if ex:
+            parts.append(ex)
+        kn = self._fit(self._note_blocks(self.knowledge(spec)), self.cfg.knowledge_token_budget,
+                       "## Design notes\n")
+        if kn:
+            parts.append(kn)
+        return "\n\n".join(parts)
+
+    def context_for_error(self, error_text: str) -> str:
+        """Design notes relevant to a compiler/simulator error, within the error token budget."""
+        query = clean_error(error_text)
+        hits = self.search(query, "knowledge", self.cfg.error_top_k)
+        return self._fit(self._note_blocks(hits), self.cfg.error_token_budget,
+                         "## Notes on this kind of error\n")
+
+
+def load_retriever(path: str | Path, *, embedder: str | None = None, overrides: list[str] | None = None,
+                   config: str | Path | None = None, token_counter=None) -> Retriever:
+    """Open the index at `path` for retrieval. `embedder` (id or path) must be the one that built the
+    index; by default the manifest's is used. `config`/`overrides` set RetrieveConfig fields."""
+    from rtlgen.config import load_config
+
+    cfg = load_config(RetrieveConfig, config, overrides or [])
+    index = load_index(path, embedder_spec=embedder)
+    return Retriever(index, cfg, token_counter=token_counter)
