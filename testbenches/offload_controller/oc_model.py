@@ -38,11 +38,11 @@ def clog2(n: int) -> int:
 class Params:
     """The RTL parameters; names and defaults match the Verilog module."""
 
-    E: int = 8            # experts (ids 0..E-1)
+    E: int = 16           # experts (ids 0..E-1)
     S: int = 4            # cache slots, power of two >= 2
     K: int = 2            # experts per router request (top-k)
     P: int = 2            # ids per prefetch hint
-    D: int = 2            # tokens that may be in flight (responded, not yet released)
+    D: int = 3            # tokens that may be in flight (responded, not yet released)
     GW: int = 8           # gate-weight width
     LW: int = 2           # layer-index width (2**LW layers, distance is modulo 2**LW)
     FW: int = 4           # frequency-counter width (saturating)

@@ -4,11 +4,11 @@
 // loads acknowledged) -> RESP (slots back to the router). Slots of the current job and of the
 // tokens in flight (responded, not yet released) are busy and never evicted.
 module offload_controller #(
-    parameter int E  = 8,
+    parameter int E  = 16,
     parameter int S  = 4,
     parameter int K  = 2,
     parameter int P  = 2,
-    parameter int D  = 2,
+    parameter int D  = 3,
     parameter int GW = 8,
     parameter int LW = 2,
     parameter int FW = 4,
