@@ -129,12 +129,21 @@ class Decontaminator:
         for name in cfg.benchmarks:
             if name == "rtllm-v2":
                 raise UserError("rtllm-v2 is a held-out test set and is never read; remove it from decontam.benchmarks")
-            folder = DEFAULT_BENCHMARKS.get(name)
-            path = base / folder if folder else None
-            if path is None or not path.exists():
-                self.missing.append(name)
-                continue
-            tasks = get_benchmark(name, path).load()
+            if name.startswith("local:"):  # any suite in the v2 layout, e.g. synthesised problems
+                if not Path(name[6:]).expanduser().is_dir():
+                    self.missing.append(name)
+                    continue
+                tasks = get_benchmark(name).load()
+            else:
+                folder = DEFAULT_BENCHMARKS.get(name)
+                if folder is None:
+                    raise UserError(f"decontam.benchmarks: unknown benchmark {name!r} "
+                                    f"(known: {', '.join(DEFAULT_BENCHMARKS)}, local:<dir>)")
+                path = base / folder
+                if not path.exists():
+                    self.missing.append(name)
+                    continue
+                tasks = get_benchmark(name, path).load()
             for tid, task in tasks.items():
                 label = f"{name}/{tid}"
                 if task.reference:
