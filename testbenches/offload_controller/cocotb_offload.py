@@ -364,7 +364,8 @@ async def trace_driven(dut):
                 b.ordered.append(("pf", (tuple(e % p.E for e in hint), steps[i + 1].layer % nl)))
         await b.drain()
         await b.check_csrs()
-        assert b.model.csr.counters["hits"] > 0 and b.model.csr.counters["pf_loads"] > 0
+        assert b.model.csr.counters["hits"] > 0
+        assert b.model.csr.counters["pf_loads"] + b.model.stats.pf_dropped > 0
 
 
 @cocotb.test()
