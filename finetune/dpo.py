@@ -89,8 +89,8 @@ def dpo_args(cfg: DPOStageConfig, output_dir: str):
     return DPOConfig(**(args | dict(cfg.extra_args)))
 
 
-def _train_round(cfg: DPOStageConfig, round_cfg: DPOStageConfig, pairs_file: Path, resume_from: str | None,
-                 extra: dict) -> dict:
+def build_trainer(cfg: DPOStageConfig, round_cfg: DPOStageConfig, pairs_file: Path):
+    """(trainer, tokenizer) for one DPO round; tests inspect the trainer before and after training."""
     path = common.resolve_model_path(cfg.model)
     tok = common.load_tokenizer(path)
     dataset = build_dataset(cfg, tok, pairs_file)
@@ -103,8 +103,15 @@ def _train_round(cfg: DPOStageConfig, round_cfg: DPOStageConfig, pairs_file: Pat
     trainer = DPOTrainer(model=model, args=dpo_args(cfg, round_cfg.output_dir), train_dataset=dataset,
                          processing_class=tok, peft_config=common.peft_config(cfg),
                          callbacks=common.make_callbacks(round_cfg, "dpo"))
+    return trainer, tok
+
+
+def _train_round(cfg: DPOStageConfig, round_cfg: DPOStageConfig, pairs_file: Path, resume_from: str | None,
+                 extra: dict) -> dict:
+    trainer, tok = build_trainer(cfg, round_cfg, pairs_file)
+    summary = common.finish(trainer, round_cfg, "dpo", resume_from, tok,
+                            extra | {"pairs": len(trainer.train_dataset)})
     margins = []
-    summary = common.finish(trainer, round_cfg, "dpo", resume_from, tok, extra | {"pairs": len(dataset)})
     for rec in trainer.state.log_history:
         if "rewards/margins" in rec:
             margins.append(rec["rewards/margins"])
@@ -141,7 +148,11 @@ def train(cfg: DPOStageConfig, resume: bool = False) -> dict:
             resume_from = common.checkpoint_to_resume(round_cfg, resume and _has_checkpoint(rdir))
             common.prepare_output(round_cfg, "dpo")
             pairs_file, stats = obtain_pairs(cfg, rdir, adapters, i, resume)
-            console.print(f"dpo round {i}: {stats.get('pairs', '?')} pairs from {pairs_file}")
+            if stats.get("pairs") == 0:
+                raise UserError(f"dpo round {i}: no preference pairs (all candidates of every problem tied: "
+                                f"{stats.get('passed', 0)}/{stats.get('candidates', 0)} passed); sample more "
+                                f"candidates (k), raise the temperature, or check the problems")
+            console.print(f"dpo round {i}: {stats.get('pairs', 'the')} pairs from {pairs_file}")
             round_cfg.init_adapters = adapters
             summaries.append(_train_round(cfg, round_cfg, pairs_file, resume_from, {"round": i, "pair_stats": stats}))
         adapters = adapters + [str(final)]

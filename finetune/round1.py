@@ -27,7 +27,8 @@ def sft_args(cfg: Round1Config):
     ) | {k: v for k, v in cfg.extra_args.items()}))
 
 
-def train(cfg: Round1Config, resume: bool = False) -> dict:
+def build(cfg: Round1Config, resume: bool = False):
+    """(trainer, tokenizer, checkpoint to resume from, summary extras) — tests inspect the trainer."""
     common.quiet_libraries()
     common.settle_device(cfg)
     resume_from = common.checkpoint_to_resume(cfg, resume)
@@ -40,4 +41,9 @@ def train(cfg: Round1Config, resume: bool = False) -> dict:
 
     trainer = SFTTrainer(model=model, args=sft_args(cfg), train_dataset=dataset, processing_class=tok,
                          peft_config=common.peft_config(cfg), callbacks=common.make_callbacks(cfg, "round1"))
-    return common.finish(trainer, cfg, "round1", resume_from, tok, {"documents": len(dataset)})
+    return trainer, tok, resume_from, {"documents": len(dataset)}
+
+
+def train(cfg: Round1Config, resume: bool = False) -> dict:
+    trainer, tok, resume_from, extra = build(cfg, resume)
+    return common.finish(trainer, cfg, "round1", resume_from, tok, extra)

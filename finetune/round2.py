@@ -42,7 +42,8 @@ def sft_args(cfg: Round2Config):
     ) | dict(cfg.extra_args)))
 
 
-def train(cfg: Round2Config, resume: bool = False) -> dict:
+def build(cfg: Round2Config, resume: bool = False):
+    """(trainer, tokenizer, checkpoint to resume from, summary extras) — tests inspect the trainer."""
     common.quiet_libraries()
     common.settle_device(cfg)
     resume_from = common.checkpoint_to_resume(cfg, resume)
@@ -55,5 +56,9 @@ def train(cfg: Round2Config, resume: bool = False) -> dict:
 
     trainer = SFTTrainer(model=model, args=sft_args(cfg), train_dataset=dataset, processing_class=tok,
                          peft_config=common.peft_config(cfg), callbacks=common.make_callbacks(cfg, "round2"))
-    return common.finish(trainer, cfg, "round2", resume_from, tok,
-                         {"pairs": len(dataset), "chat_template": use_chat(cfg, tok)})
+    return trainer, tok, resume_from, {"pairs": len(dataset), "chat_template": use_chat(cfg, tok)}
+
+
+def train(cfg: Round2Config, resume: bool = False) -> dict:
+    trainer, tok, resume_from, extra = build(cfg, resume)
+    return common.finish(trainer, cfg, "round2", resume_from, tok, extra)

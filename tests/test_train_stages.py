@@ -1,0 +1,176 @@
+"""Round 1, round 2 and DPO on a tiny random Llama (CPU): what training changes, and what it must not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("trl")
+
+import train_helpers as h  # noqa: E402
+from eval.errors import UserError  # noqa: E402
+from finetune import common, dpo, round1, round2  # noqa: E402
+from finetune.config import DPOStageConfig, Round1Config, Round2Config  # noqa: E402
+from rtlgen.config import load_config  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    root = tmp_path_factory.mktemp("train")
+    torch.set_num_threads(2)
+    return {"root": root, "model": h.build_tiny(root / "model"),
+            "r1": h.write_round1(root / "round1.jsonl"), "r2": h.write_round2(root / "round2.jsonl")}
+
+
+def _base_state(model) -> dict:
+    """Weights that are not LoRA parameters, by their base-model names."""
+    out = {}
+    for name, p in model.named_parameters():
+        if "lora_" in name:
+            continue
+        out[name.replace("base_model.model.", "").replace(".base_layer", "")] = p.detach().clone()
+    return out
+
+
+def _lora_state(model) -> dict:
+    return {n: p.detach().clone() for n, p in model.named_parameters() if "lora_" in n}
+
+
+@pytest.fixture(scope="module")
+def r1_run(env):
+    cfg = load_config(Round1Config, None, h.tiny_overrides(env["model"], env["root"] / "r1", max_steps=3,
+                                                            data=str(env["r1"])))
+    trainer, tok, resume_from, extra = round1.build(cfg)
+    before_base, before_lora = _base_state(trainer.model), _lora_state(trainer.model)
+    summary = common.finish(trainer, cfg, "round1", resume_from, tok, extra)
+    return {"cfg": cfg, "trainer": trainer, "summary": summary, "before_base": before_base,
+            "before_lora": before_lora}
+
+
+def test_round1_lora_trains_adapter_only(r1_run):
+    trainer = r1_run["trainer"]
+    after_lora = _lora_state(trainer.model)
+    assert after_lora, "no LoRA parameters"
+    changed = [n for n, v in after_lora.items() if not torch.equal(v, r1_run["before_lora"][n])]
+    assert len(changed) >= len(after_lora) // 2, f"only {len(changed)}/{len(after_lora)} LoRA tensors moved"
+    after_base = _base_state(trainer.model)
+    for name, before in r1_run["before_base"].items():
+        assert torch.equal(before, after_base[name]), f"base weight {name} changed under LoRA"
+    assert r1_run["summary"]["global_step"] == 3
+    assert (Path(r1_run["cfg"].output_dir) / "adapter" / "adapter_config.json").exists()
+
+
+def test_round1_packs_fixed_blocks_and_logs(r1_run):
+    cfg, trainer = r1_run["cfg"], r1_run["trainer"]
+    lengths = [len(ids) for ids in trainer.train_dataset["input_ids"]]
+    assert all(n == cfg.max_length for n in lengths[:-1]) and 0 < lengths[-1] <= cfg.max_length  # wrapped blocks
+    assert len(lengths) > 3
+    rows = [json.loads(x) for x in (Path(cfg.output_dir) / "log.jsonl").read_text().splitlines()]
+    steps = [r for r in rows if "loss" in r]
+    assert [r["step"] for r in steps] == [1, 2, 3]
+    assert all(r["tokens_per_s"] > 0 for r in steps[1:])
+    full = 3 * cfg.batch_size * cfg.max_length  # packed: no padding, at most one short last block
+    assert full - cfg.max_length < steps[-1]["num_tokens"] <= full
+    assert list((Path(cfg.output_dir) / "tb").rglob("events.out.tfevents.*")), "no TensorBoard events"
+
+
+def test_round1_full_finetune_changes_all_weights(env):
+    cfg = load_config(Round1Config, None, h.tiny_overrides(env["model"], env["root"] / "r1full", max_steps=2,
+                                                            data=str(env["r1"])) + ["lora.enabled=false"])
+    trainer, tok, resume_from, extra = round1.build(cfg)
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+    common.finish(trainer, cfg, "round1", resume_from, tok, extra)
+    moved = [n for n, p in trainer.model.named_parameters() if not torch.equal(p.detach(), before[n])]
+    assert len(moved) == len(before)
+    assert (Path(cfg.output_dir) / "model" / "config.json").exists()
+
+
+def test_round2_masks_prompt_and_starts_from_merged_round1(env, r1_run):
+    adapter = Path(r1_run["cfg"].output_dir) / "adapter"
+    cfg = load_config(Round2Config, None, h.tiny_overrides(env["model"], env["root"] / "r2", max_steps=2,
+                                                            data=str(env["r2"])) + [f"init_adapters=[{adapter}]"])
+    trainer, tok, resume_from, extra = round2.build(cfg)
+    assert extra["chat_template"] is True
+    # completion-only: labels are -100 exactly on the prompt part, and the labelled text is the completion
+    row = trainer.train_dataset[0]
+    batch = trainer.data_collator([row])
+    labels, ids = batch["labels"][0], batch["input_ids"][0]
+    kept = labels != -100
+    prompt_text = tok.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
+    n_prompt = len(tok(prompt_text, add_special_tokens=False)["input_ids"])
+    assert ids[:n_prompt].tolist() == tok(prompt_text, add_special_tokens=False)["input_ids"]
+    assert not kept[:n_prompt].any(), "prompt tokens carry loss"
+    assert kept[n_prompt:].all()
+    first = json.loads(env["r2"].read_text().splitlines()[0])
+    assert tok.decode(ids[kept]).startswith(first["completion"])
+    assert first["prompt"] in tok.decode(ids[:n_prompt])
+    # the model starts from base + round-1 merged: the merged weights differ from the untouched base
+    from transformers import AutoModelForCausalLM
+
+    plain = dict(AutoModelForCausalLM.from_pretrained(str(env["model"])).named_parameters())
+    merged = _base_state(trainer.model)
+    q = "model.layers.0.self_attn.q_proj.weight"
+    assert not torch.allclose(merged[q], plain[q].detach()), "round-1 adapter was not merged"
+    before_base, before_lora = _base_state(trainer.model), _lora_state(trainer.model)
+    common.finish(trainer, cfg, "round2", resume_from, tok, extra)
+    after_base = _base_state(trainer.model)
+    assert all(torch.equal(before_base[n], after_base[n]) for n in before_base)
+    assert any(not torch.equal(v, before_lora[n]) for n, v in _lora_state(trainer.model).items())
+
+
+def test_dpo_trains_adapter_on_simulated_pairs(env, tmp_path):
+    from finetune.pairs import make_pairs
+
+    pairs_file, stats = make_pairs(str(h.PROBLEMS), h.FIXTURES / "samples.jsonl", tmp_path / "pairs",
+                                   progress=False, workers=2)
+    assert stats["pairs"] > 0
+    cfg = load_config(DPOStageConfig, None, h.tiny_overrides(env["model"], tmp_path / "dpo", max_steps=3,
+                                                             batch_size=2)
+                      + [f"pairs={pairs_file}", "learning_rate=0.005"])
+    common.settle_device(cfg)
+    trainer, tok = dpo.build_trainer(cfg, cfg, pairs_file)
+    before_base, before_lora = _base_state(trainer.model), _lora_state(trainer.model)
+    common.finish(trainer, cfg, "dpo", None, tok)
+    after_base = _base_state(trainer.model)
+    assert all(torch.equal(before_base[n], after_base[n]) for n in before_base)
+    assert any(not torch.equal(v, before_lora[n]) for n, v in _lora_state(trainer.model).items())
+    rows = [json.loads(x) for x in (tmp_path / "dpo" / "log.jsonl").read_text().splitlines()]
+    margins = [r["rewards/margins"] for r in rows if "rewards/margins" in r]
+    assert len(margins) == 3 and margins[-1] != 0.0
+    # chat format: the prompt is a user turn, chosen/rejected are assistant turns
+    assert trainer.train_dataset.num_rows == stats["pairs"]
+
+
+def test_dpo_stage_end_to_end_from_samples(env, tmp_path):
+    """The whole stage as the CLI runs it: samples → simulation → pairs → DPO; pairs hold the evidence."""
+    cfg = load_config(DPOStageConfig, None, h.tiny_overrides(env["model"], tmp_path / "dpo", max_steps=2,
+                                                             batch_size=2)
+                      + [f"samples={h.FIXTURES / 'samples.jsonl'}", f"problems={h.PROBLEMS}", "sim_workers=2"])
+    summary = dpo.train(cfg)
+    assert summary["global_step"] == 2 and summary["pairs"] > 0
+    pairs = [json.loads(x) for x in (tmp_path / "dpo" / "pairs" / "pairs.jsonl").read_text().splitlines()]
+    assert {p["task_id"] for p in pairs} == {"synth_and4", "synth_count4"}
+    assert all(not p["rejected_passed"] for p in pairs)
+    assert (tmp_path / "dpo" / "adapter" / "adapter_model.safetensors").exists()
+
+
+def test_existing_run_needs_resume(env, r1_run):
+    cfg = load_config(Round1Config, None, h.tiny_overrides(env["model"], Path(r1_run["cfg"].output_dir),
+                                                            max_steps=3, data=str(env["r1"])))
+    with pytest.raises(UserError, match="--resume"):
+        round1.build(cfg)
+
+
+def test_bad_data_is_one_line_error(env, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "module a; endmodule"}\n{"txt": 3}\n')
+    cfg = load_config(Round1Config, None, h.tiny_overrides(env["model"], tmp_path / "o", data=str(bad)))
+    with pytest.raises(UserError, match=r"bad.jsonl:2: field 'text'"):
+        round1.build(cfg)
+    cfg = load_config(Round2Config, None, h.tiny_overrides(env["model"], tmp_path / "o2", data=str(env["r2"]))
+                      + [f"init_adapters=[{tmp_path}]"])
+    with pytest.raises(UserError, match="adapter_config.json"):
+        round2.build(cfg)
