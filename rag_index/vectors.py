@@ -92,7 +92,7 @@ class VectorIndex:
             quant = faiss.IndexFlatIP(self.dim)
             self.index = faiss.IndexIVFFlat(quant, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
             rng = np.random.default_rng(0)
-            sample = vecs if n <= nlist * 64 else vecs[rng.choice(n, nlist * 64, replace=False)]
+            sample = vecs if n <= nlist * 40 else vecs[rng.choice(n, nlist * 40, replace=False)]
             self.index.train(sample)
             self.index.nprobe = self.params.ivf_nprobe
             self.described = {"type": "ivf", "nlist": nlist, "nprobe": self.params.ivf_nprobe}
