@@ -244,9 +244,25 @@ def make_callbacks(cfg: TrainCommon, stage: str) -> list:
         def on_step_end(self, args, state, control, **kw):
             time.sleep(cfg.throttle_s)
 
+    class TimeLimit(TrainerCallback):
+        """Ends training after `time_limit_s`, saving a checkpoint first so `--resume` can go on."""
+
+        def __init__(self):
+            self.t0 = None
+
+        def on_train_begin(self, args, state, control, **kw):
+            self.t0 = time.monotonic()
+
+        def on_step_end(self, args, state, control, **kw):
+            if time.monotonic() - self.t0 >= cfg.time_limit_s:
+                control.should_training_stop = True
+                control.should_save = True
+
     cbs = [JsonlLogger(), RichProgress()]
     if cfg.throttle_s > 0:
         cbs.append(Throttle())
+    if cfg.time_limit_s > 0:
+        cbs.append(TimeLimit())
     return cbs
 
 
@@ -290,6 +306,8 @@ def finish(trainer, cfg: TrainCommon, stage: str, resume_from: str | None, token
     final = out / ("adapter" if cfg.lora.enabled else "model")
     trainer.save_model(str(final))
     tokenizer.save_pretrained(str(final))
+    if cfg.lora.enabled and cfg.adapter_save_dtype:
+        cast_adapter(final / "adapter_model.safetensors", cfg.adapter_save_dtype)
     logs = [r for r in trainer.state.log_history if "loss" in r]
     tps = None
     toks = [r.get("num_tokens") for r in trainer.state.log_history if isinstance(r.get("num_tokens"), (int, float))]
@@ -305,6 +323,24 @@ def finish(trainer, cfg: TrainCommon, stage: str, resume_from: str | None, token
         summary.update(extra)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def cast_adapter(path: Path, dtype: str) -> None:
+    """Rewrite a saved adapter in `dtype` (peft keeps adapters in fp32; bf16 halves the file)."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    if not path.exists():
+        return
+    target = getattr(torch, dtype, None)
+    if not isinstance(target, torch.dtype):
+        raise UserError(f"adapter_save_dtype {dtype!r} is not a torch dtype (float32, bfloat16, float16)")
+    tensors = load_file(str(path))
+    if all(t.dtype == target for t in tensors.values()):
+        return
+    tmp = path.with_suffix(".tmp")
+    save_file({k: v.to(target).contiguous() for k, v in tensors.items()}, str(tmp), metadata={"format": "pt"})
+    os.replace(tmp, path)
 
 
 def count_trainable(model) -> int:

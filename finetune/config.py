@@ -55,6 +55,11 @@ class TrainCommon:
     # seconds to sleep after each optimizer step; 0 in real runs. The kill/resume test uses it to get a
     # deterministic window in which to SIGKILL a run between two checkpoints.
     throttle_s: float = 0.0
+    # stop cleanly (checkpoint + final adapter) after this many seconds of training; 0 = no limit.
+    # GPU leases are short: a stage that must fit a 10-minute call ends on time instead of being killed.
+    time_limit_s: float = 0.0
+    # dtype of the saved final adapter: bfloat16 halves its size (a 135M model's r=16 adapter: ~10 MB)
+    adapter_save_dtype: str = "bfloat16"
     extra_args: dict[str, Any] = field(default_factory=dict)
 
 
@@ -72,7 +77,7 @@ class Round1Config(TrainCommon):
     output_dir: str = "runs/round1"
     max_length: int = 2048
     learning_rate: float = 2e-4
-    lora: LoraSettings = field(default_factory=lambda: LoraSettings(r=64, alpha=128))
+    lora: LoraSettings = field(default_factory=lambda: LoraSettings(r=16, alpha=32))
 
 
 @dataclass
