@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -69,8 +70,9 @@ class Evaluator:
     """Holds a benchmark, its tasks, the cache and the reference outcomes for one evaluation."""
 
     def __init__(self, bench: Benchmark, *, workers: int | None = None, cache: bool | ResultCache = True,
-                 progress: bool = True, work_root: Path | None = None):
+                 progress: bool = True, work_root: Path | None = None, dedup: bool = True):
         self.bench = bench
+        self.dedup = dedup  # off only to measure what deduplication saves
         self.tasks: dict[str, Task] = bench.load()
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.cache = cache if isinstance(cache, ResultCache) else ResultCache(enabled=bool(cache))
@@ -84,18 +86,22 @@ class Evaluator:
     # -- scheduling ---------------------------------------------------------------------------
 
     def _guess_cost(self, task: Task, timings: dict[str, float]) -> float:
+        """Seconds from an earlier run, else a static guess: stimulus cycles times design size."""
         if task.task_id in timings:
             return timings[task.task_id]
         test = task.meta.get("test")
         if test is None and "dir" in task.meta:
             p = Path(task.meta["dir"]) / f"{task.task_id}_test.sv"
-            return p.stat().st_size / 1e5 if p.exists() else 0.0
-        return len(test or "") / 1e5
+            if not p.exists():
+                p = Path(task.meta["dir"]) / "testbench.v"
+            test = p.read_text(errors="replace") if p.exists() else ""
+        cycles = sum(int(x) for x in re.findall(r"repeat\s*\(\s*(\d+)\s*\)", test or ""))
+        return 1e-9 * (cycles + 1) * len(task.reference)
 
     def _run(self, jobs: list[tuple[str, str, bool]], label: str) -> list[dict]:
         """jobs: (task_id, completion, is_reference) -> outcome dicts, in job order."""
         keys = [self.cache.key(self.bench_id, t, c, self.sim_version, "ref" if ref else "")
-                for t, c, ref in jobs]
+                + ("" if self.dedup else f"#{i}") for i, (t, c, ref) in enumerate(jobs)]
         results: dict[str, dict] = {}
         todo: dict[str, tuple[str, str, bool]] = {}
         for key, job in zip(keys, jobs):
