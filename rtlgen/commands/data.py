@@ -1,0 +1,64 @@
+"""`rtlgen data build|stats`: build a corpus from a sources config, and print a build's report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from eval.errors import UserError
+
+
+def register(app: typer.Typer) -> None:
+    data = typer.Typer(help="Data pipeline: collect, clean, decontaminate Verilog; synthesise problems.",
+                       no_args_is_help=True)
+
+    @data.command("build")
+    def build_cmd(
+        config: Path = typer.Option(..., "--config", "-c", help="data_pipeline/configs/NAME.yaml"),
+        out: Path = typer.Option(..., "--out", "-o", help="output folder, e.g. data/NAME"),
+        set_: Optional[List[str]] = typer.Option(None, "--set", help="config override key=value (repeatable)"),
+        workers: Optional[int] = typer.Option(None, "--workers", help="worker processes (at most 2)"),
+        quiet: bool = typer.Option(False, "--quiet", help="no progress bars"),
+        manifest: Optional[Path] = typer.Option(None, "--manifest", help="also write a manifest YAML here"),
+    ) -> None:
+        """Run every stage (cached and resumable) and write datasets + report to OUT."""
+        from data_pipeline.config import DataConfig
+        from data_pipeline.pipeline import build
+        from rtlgen.config import load_config
+
+        cfg = load_config(DataConfig, config, list(set_ or []))
+        if workers is not None:
+            cfg.workers = workers
+        if not cfg.name or cfg.name == "corpus":
+            cfg.name = config.stem
+        report = build(cfg, out, progress=not quiet)
+        if manifest:
+            from data_pipeline.manifest import write_manifest
+
+            write_manifest(report, manifest)
+        c = report["counts"]
+        typer.echo(f"{c['modules']} modules, {c['problems']} problems, {c['round1']} round1, {c['round2']} round2, "
+                   f"{c['knowledge']} knowledge passages -> {out}")
+
+    @data.command("stats")
+    def stats_cmd(dir: Path = typer.Argument(..., help="a build folder (holds report.json)"),
+                  as_json: bool = typer.Option(False, "--json")) -> None:
+        """Print a build's report."""
+        rep = dir / "report.json"
+        if not rep.exists():
+            raise UserError(f"{dir} holds no report.json (run `rtlgen data build` first)")
+        try:
+            report = json.loads(rep.read_text())
+        except json.JSONDecodeError:
+            raise UserError(f"{rep} is not valid JSON") from None
+        if as_json:
+            typer.echo(json.dumps(report, indent=2))
+        else:
+            from data_pipeline.export import render_md
+
+            typer.echo(render_md(report))
+
+    app.add_typer(data, name="data")
