@@ -112,7 +112,7 @@ def port_lines(ports: list[dict]) -> list[str]:
     return lines
 
 
-def describe(name: str, code: str, info: dict, instances: list[str]) -> str:
+def describe(name: str, code: str, info: dict, instances: list[str], doc: str = "") -> str:
     """A deterministic paragraph about the module (no model involved)."""
     s = structure(code)
     ins = [p for p in info["ports"] if p["dir"] == "input"]
@@ -121,7 +121,7 @@ def describe(name: str, code: str, info: dict, instances: list[str]) -> str:
     resets = [p["name"] for p in ins if is_reset(p["name"]) and p["width"] == 1]
     kind = "sequential" if clocks or s["always_ff"] else "combinational"
     parts = []
-    hint = _comment_hints(code)
+    hint = _comment_hints(doc + "\n" + code)
     parts.append(f"Module `{name}` is a {kind} circuit" + (f". Its comments say: \"{hint}\"" if hint else "") + ".")
     if info["params"]:
         parts.append("Parameters: " + ", ".join(f"{p['name']} (default {p['value']})" for p in info["params"][:12]) + ".")

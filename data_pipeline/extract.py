@@ -13,7 +13,7 @@ import re
 
 from eval.extract import module_blocks
 
-EXTRACT_VERSION = "3"
+EXTRACT_VERSION = "5"
 _TB_NAME = re.compile(r"(^tb_|_tb$|^tb$|^tb\d|testbench|_test$|^test_|_tb_|^bench)", re.I)
 _PREPROC = re.compile(r"^\s*`(define|include|timescale|default_nettype|ifdef|ifndef|else|elsif|endif|undef)\b.*$", re.M)
 _INITIAL = re.compile(r"\binitial\b")
@@ -52,7 +52,11 @@ def _pyslang_units(text: str, path: str):
     tree = syntax.SyntaxTree.fromText(text, path)
     SK = syntax.SyntaxKind
     units = []
-    for m in tree.root.members:
+    root = tree.root
+    # a file holding exactly one unit parses to that unit itself, not to a compilation unit
+    members = [root] if root.kind in (SK.ModuleDeclaration, SK.PackageDeclaration, SK.InterfaceDeclaration) \
+        else list(getattr(root, "members", []))
+    for m in members:
         kind = m.kind
         if kind not in (SK.ModuleDeclaration, SK.PackageDeclaration, SK.InterfaceDeclaration):
             continue
@@ -65,7 +69,7 @@ def _pyslang_units(text: str, path: str):
             insts: list[str] = []
 
             def visit(node, insts=insts):
-                if node.kind == SK.HierarchyInstantiation:
+                if isinstance(node, syntax.HierarchyInstantiationSyntax):  # tokens share kind numbers
                     t = node.type.valueText
                     if t and t not in insts:
                         insts.append(t)
@@ -91,10 +95,11 @@ def _regex_units(text: str):
         header = code.split(";", 1)[0]
         has_ports = bool(re.search(r"\(\s*[^)\s]", header))
         insts = []
-        for mm in re.finditer(r"^\s*([A-Za-z_]\w*)\s*(?:#\s*\(.*?\)\s*)?([A-Za-z_]\w*)\s*\(", code, re.M | re.S):
+        for mm in re.finditer(r"^\s*([A-Za-z_]\w*)\s+(?:#\s*\([^;]*?\)\s*)?([A-Za-z_]\w*)\s*\(", code, re.M):
             t = mm.group(1)
             if t not in ("module", "always", "assign", "if", "for", "case", "while", "function", "task", "begin",
-                         "else", "initial", "wire", "reg", "input", "output") and t not in insts and t != name:
+                         "else", "initial", "wire", "reg", "input", "output", "logic", "integer",
+                         "localparam", "parameter", "return", "function", "task", "genvar", "inout") and t not in insts and t != name:
                 insts.append(t)
         units.append({"unit": "module", "name": name, "start": start, "end": end, "code": code,
                       "has_ports": has_ports, "instances": insts})
@@ -118,14 +123,35 @@ def extract_file(path: str, data: bytes, max_nonprint: float = 0.01) -> dict:
     modules, context = [], []
     for u in units:
         if u["unit"] == "module":
-            modules.append({"name": u["name"], "code": u["code"], "line_start": _line_of(text, u["start"]),
+            modules.append({"name": u["name"], "code": u["code"], "doc": _leading_comment(text, u["start"]), "line_start": _line_of(text, u["start"]),
                             "line_end": _line_of(text, u["end"]), "kind": _kind(u["name"], u["has_ports"], u["code"]),
                             "instances": u["instances"]})
         else:
             context.append({"unit": u["unit"], "name": u["name"], "code": u["code"]})
     if not modules and not context:
         reason = "no module"
-    return {"reason": reason, "modules": modules, "context": context, "preamble": preamble, "parser": parser}
+    return {"reason": reason, "modules": modules, "context": context, "preamble": preamble, "parser": parser,
+            "head": text[:2000]}
+
+
+def _leading_comment(text: str, start: int, max_lines: int = 30) -> str:
+    """The comment lines directly above a module (its usual documentation block)."""
+    lines = text[:start].splitlines()[-max_lines:]
+    out: list[str] = []
+    in_block = False
+    for line in reversed(lines):
+        st = line.strip()
+        if not st and not out:
+            continue
+        if in_block or st.startswith(("//", "*", "/*")) or st.endswith("*/"):
+            out.append(line)
+            if st.endswith("*/") and not st.startswith("/*"):
+                in_block = True
+            if st.startswith("/*"):
+                in_block = False
+            continue
+        break
+    return "\n".join(reversed(out))
 
 
 def _outside(text: str, units) -> str:

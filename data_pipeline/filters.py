@@ -54,7 +54,23 @@ def text_filter(code: str, preamble_head: str, cfg) -> str | None:
 
 
 _ERR_LOC = re.compile(r"^(?P<file>[^\s:]+\.(?:sv|v|svh|vh)):(?P<line>\d+):\s*(?P<msg>.*)$", re.M)
-_ERR_WORDS = re.compile(r"error|syntax|unknown module|not found|unable|invalid|malformed", re.I)
+_PARSE = re.compile(r"syntax error|malformed|i give up|invalid module item|errors? in (?:the )?module|"
+                    r"unable to open include|include file .* not found|macro|preprocessor", re.I)
+COMPILE_VERSION = "2"
+
+
+def _errors(output: str) -> list[tuple[str, str]]:
+    out = []
+    for m in _ERR_LOC.finditer(output):
+        msg = m.group("msg").strip()
+        low = msg.lower()
+        if low.startswith("warning") or ("warning" in low and "error" not in low):
+            continue
+        if low.startswith("sorry"):
+            out.append((m.group("file"), "unsupported: " + msg[:150]))
+            continue
+        out.append((m.group("file"), msg[:160]))
+    return out
 
 
 def compile_group(job: dict) -> dict:
@@ -62,10 +78,16 @@ def compile_group(job: dict) -> dict:
 
     job: {'modules': [{'id', 'code', 'preamble'}], 'context': [code], 'includes': {relpath: text},
           'timeout', 'rounds'}
+
+    Icarus parses all files as one stream, so after a syntax error its later messages can blame
+    innocent files. When the grouped compile reports any parse-class error, every file is first
+    parsed on its own (one sandboxed shell loop, unknown-module errors ignored there) and the
+    files that fail alone are removed; the remaining elaboration errors name their file reliably.
     """
     mods = {m["id"]: m for m in job["modules"]}
     fail: dict[str, str] = {}
     ctx = list(job.get("context", []))
+    timeout = job.get("timeout", 120)
     with RunDir(prefix="rtlgen-cc-") as rd:
         inc = rd / "inc"
         inc.mkdir()
@@ -89,11 +111,13 @@ def compile_group(job: dict) -> dict:
             fn = f"ctx{i}.sv"
             (rd / fn).write_text(c + "\n", encoding="utf-8")
             ctx_files.append(fn)
+        incs = [f"-I{d}" for d in sorted(dirs)]
+        solo_done = False
         for _ in range(job.get("rounds", 8)):
             if not alive:
                 break
-            argv = ["iverilog", "-g2012", "-o", "out.vvp"] + [f"-I{d}" for d in sorted(dirs)] + ctx_files + sorted(alive)
-            res = run(argv, rd, Limits(wall_s=job.get("timeout", 120), mem_bytes=8 << 30))
+            argv = ["iverilog", "-g2012", "-o", "out.vvp", *incs, *ctx_files, *sorted(alive, key=lambda f: int(f[1:-3]))]
+            res = run(argv, rd, Limits(wall_s=timeout, mem_bytes=8 << 30))
             if res.timed_out:
                 for fn in alive:
                     fail[names[fn]] = "compile: timeout"
@@ -101,25 +125,22 @@ def compile_group(job: dict) -> dict:
                 break
             if res.returncode == 0:
                 break
-            bad: dict[str, str] = {}
-            bad_ctx = set()
-            for m in _ERR_LOC.finditer(res.output):
-                f, msg = m.group("file"), m.group("msg")
-                if not _ERR_WORDS.search(msg) and "warning" in msg.lower():
-                    continue
-                if "warning" in msg.lower() and "error" not in msg.lower():
-                    continue
-                if f in alive:
-                    bad.setdefault(f, msg.strip()[:160])
-                elif f in ctx_files:
-                    bad_ctx.add(f)
-                else:  # an include file: blame the module that includes it is impossible here;
-                    pass  # the including module's own line reports it too
-            if bad_ctx and not bad:
+            errs = _errors(res.output)
+            if not solo_done and (any(_PARSE.search(msg) for _, msg in errs) or not errs
+                                  or any(f in ctx_files for f, _ in errs)):
+                solo_done = True
+                # parse context files alone first: a broken package must not sink every module
+                bad_ctx = _solo(rd, ctx_files, incs, [], timeout)
                 ctx_files = [c for c in ctx_files if c not in bad_ctx]
+                for fn, msg in _solo(rd, sorted(alive), incs, ctx_files, timeout).items():
+                    fail[names[fn]] = "compile: " + msg
+                    alive.discard(fn)
                 continue
+            bad: dict[str, str] = {}
+            for f, msg in errs:
+                if f in alive:
+                    bad.setdefault(f, msg)
             if not bad:
-                # errors without a module location (e.g. missing modules listed at the end)
                 for fn in list(alive):
                     fail[names[fn]] = "compile: " + (res.output.strip().splitlines() or ["failed"])[-1][:160]
                 alive = set()
@@ -132,6 +153,37 @@ def compile_group(job: dict) -> dict:
                 fail[names[fn]] = "compile: unresolved after retries"
             alive = set()
     return {"ok": [names[fn] for fn in alive], "fail": fail}
+
+
+def _solo(rd: Path, files: list[str], incs: list[str], ctx_files: list[str], timeout: float) -> dict[str, str]:
+    """Files that fail to compile on their own for a reason other than a missing submodule."""
+    if not files:
+        return {}
+    import shlex
+
+    lines = []
+    for f in files:
+        cmd = ["iverilog", "-g2012", "-o", "/dev/null", *incs, *ctx_files, f]
+        lines.append(f"{' '.join(shlex.quote(c) for c in cmd)} > {shlex.quote(f)}.log 2>&1; echo $? > {shlex.quote(f)}.rc")
+    (rd / "solo.sh").write_text("\n".join(lines) + "\n")
+    run(["sh", "solo.sh"], rd, Limits(wall_s=max(timeout, 2 * len(files)), mem_bytes=8 << 30))
+    bad = {}
+    for f in files:
+        try:
+            rc = int((rd / f"{f}.rc").read_text().strip())
+            log = (rd / f"{f}.log").read_text(errors="replace")
+        except (OSError, ValueError):
+            bad[f] = "timeout"
+            continue
+        if rc == 0:
+            continue
+        errs = [(ef, msg) for ef, msg in _errors(log) if "unknown module type" not in msg.lower()]
+        own = [msg for ef, msg in errs if ef == f]
+        if own or (errs and not any(ef == f for ef, _ in _errors(log))):
+            bad[f] = (own or [errs[0][1]])[0]
+        elif not _errors(log) and "unknown module" not in log.lower() and "were missing" not in log.lower():
+            bad[f] = (log.strip().splitlines() or ["failed"])[-1][:160]
+    return bad
 
 
 def compile_job(args):

@@ -22,7 +22,7 @@ from data_pipeline.config import DataConfig, section_hash
 from data_pipeline.decontam import Decontaminator, load_benchmark_texts
 from data_pipeline.dedup import dedup
 from data_pipeline.extract import EXTRACT_VERSION, extract_job
-from data_pipeline.filters import compile_job, text_filter
+from data_pipeline.filters import COMPILE_VERSION, compile_job, text_filter
 from data_pipeline.licenses import allowed
 from data_pipeline.quality import combine, static_score, tool_job
 from data_pipeline.sources import expand, read_source
@@ -69,12 +69,12 @@ def _pool_map(fn, jobs: list, workers: int, progress, label: str):
 
 
 def _analyze_job(args):
-    key, code, name, instances = args
+    key, code, name, instances, doc = args
     try:
         info = D.analyze(code)
     except Exception as exc:  # noqa: BLE001
         info = {"ports": [], "params": [], "ok": False, "error": type(exc).__name__}
-    return key, {"info": info, "description": D.describe(name, code, info, instances)}
+    return key, {"info": info, "description": D.describe(name, code, info, instances, doc)}
 
 
 def _passages(text: str, max_chars: int = 1200) -> list[str]:
@@ -180,7 +180,8 @@ def build(cfg: DataConfig, out: Path, *, progress: bool = True, log=print) -> di
                 item = {"id": sha(f"{f['source']}|{f['path']}|{m['name']}|{m['line_start']}", 16), "name": m["name"],
                         "code": m["code"], "repo": f["source"], "commit": f["commit"], "path": f["path"],
                         "license": f["license"], "line_start": m["line_start"], "line_end": m["line_end"],
-                        "kind": m["kind"], "instances": m["instances"], "preamble": res["preamble"]}
+                        "kind": m["kind"], "instances": m["instances"], "preamble": res["preamble"], "doc": m.get("doc", ""),
+                        "head": f["data"][:2000].decode("utf-8", "replace")}
                 modules.append(item)
         # includes: every header-ish file of the source, by path
         for f in files:
@@ -216,7 +217,7 @@ def build(cfg: DataConfig, out: Path, *, progress: bool = True, log=print) -> di
                 if m["kind"] != "design":
                     funnel.drop("filter", "no ports")
                     continue
-                reason = text_filter(m["code"], m["preamble"], cfg.filter)
+                reason = text_filter(m["code"], m.get("head", "") + m["preamble"], cfg.filter)
                 if reason:
                     funnel.drop("filter", reason)
                     continue
@@ -246,12 +247,13 @@ def build(cfg: DataConfig, out: Path, *, progress: bool = True, log=print) -> di
 
         # --- analyze + describe (cached by code)
         with timed("describe"):
-            keys = {m["id"]: "d" + sha(m["code"] + "|" + m["name"] + "|" + ",".join(m["instances"]), 24) for m in modules}
+            keys = {m["id"]: "d" + sha(m["doc"] + m["code"] + "|" + m["name"] + "|" + ",".join(m["instances"]), 24)
+                    for m in modules}
             got = cache.get_many("describe", list(set(keys.values())))
             todo = {}
             for m in modules:
                 if keys[m["id"]] not in got:
-                    todo[keys[m["id"]]] = (keys[m["id"]], m["code"], m["name"], m["instances"])
+                    todo[keys[m["id"]]] = (keys[m["id"]], m["code"], m["name"], m["instances"], m["doc"])
             for key, res in _pool_map(_analyze_job, list(todo.values()), cfg.workers, prog, "describe (AST)"):
                 cache.put("describe", key, res)
                 got[key] = res
@@ -362,7 +364,8 @@ def _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog):
                        "context": ctx, "includes": includes.get(repo, {}), "timeout": cfg.filter.compile_timeout_s,
                        "rounds": cfg.filter.compile_rounds}
             key = "c" + sha(repr(sorted((x["id"], sha(x["code"]), sha(x["preamble"])) for x in payload["modules"]))
-                            + sha(repr(ctx)) + sha(repr(sorted(payload["includes"].items()))) + section_hash(cfg.filter), 24)
+                            + sha(repr(ctx)) + sha(repr(sorted(payload["includes"].items()))) + section_hash(cfg.filter)
+                            + COMPILE_VERSION, 24)
             job_keys[key] = {m["id"] for m in layer}
             jobs.append((key, payload))
     got = cache.get_many("compile", [k for k, _ in jobs])
