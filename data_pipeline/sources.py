@@ -241,8 +241,12 @@ def read_pypi(spec: SourceSpec, cache: Path, exts, doc_globs, max_bytes, max_doc
     archive = pypi_download(spec.package, spec.version, dl)
     unpacked = dl / ("unpacked-" + archive.name)
     _unpack(archive, unpacked)
-    m = re.match(rf"{re.escape(spec.package.replace('-', '_'))}-([^-]+)", archive.name.replace("-", "_", spec.package.count("-")))
-    version = m.group(1) if m else archive.name
+    version = archive.name
+    for stem in (spec.package.replace("-", "_"), spec.package):
+        m = re.match(rf"{re.escape(stem)}-(.+?)(-py\d.*\.whl|\.tar\.gz|\.zip|\.whl)$", archive.name, re.I)
+        if m:
+            version = m.group(1)
+            break
     spec2 = SourceSpec(**{**spec.__dict__, "name": spec.name or spec.package})
     return read_local(unpacked, spec2, exts, doc_globs, max_bytes, max_doc, kind="pypi",
                       commit=version, default_license=_package_license(unpacked))
