@@ -1,0 +1,387 @@
+"""The generate → check → repair loop behind `rtlgen generate`.
+
+1. Sample N candidates for the spec.
+2. Check each one for real: Icarus compile, Verilator lint, and — when the user gave `--tb` — their
+   testbench (a Verilog bench run under vvp, or a cocotb Python test), all through the sandbox,
+   because model-written Verilog is untrusted.
+3. Feed the tool output of the failing candidates back to the model (the failed answer becomes
+   the assistant's turn, the errors the next question) for up to R repair rounds; stop early once
+   a candidate is good (passes the bench; without a bench: compiles lint-clean).
+4. Pick the best: passes tests > compiles lint-clean > compiles > fewer lint warnings > earlier.
+   Write it, and a JSON report of every candidate, its checks and the errors that drove repairs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from eval.errors import UserError
+from eval.sandbox import Limits, RunDir, forbidden_system_tasks, run
+from eval.simulators import iverilog_compile, lint_summary, verilator_lint, vvp_run
+
+
+@dataclass
+class GenerateConfig:
+    """Every knob of `rtlgen generate` (YAML + key=value overrides through rtlgen.config)."""
+
+    model: str = "smollm2-135m"
+    adapters: list[str] = field(default_factory=list)
+    backend: str = "hf"
+    endpoint: str | None = None
+    n: int = 4
+    temperature: float = 0.8  # used when n > 1; n = 1 is greedy
+    top_p: float = 0.95
+    max_new_tokens: int = 768
+    repair_rounds: int = 2
+    shots: int = 1
+    kind: str = "spec-to-rtl"
+    top: str | None = None
+    tb: str | None = None
+    tb_top: str | None = None
+    tb_timeout_s: float = 60.0
+    rag: str | None = None
+    device: str | None = None
+    dtype: str | None = None
+    batch_size: int | None = None
+    seed: int = 0
+
+
+# --- reading the spec ---------------------------------------------------------------------------
+
+def read_spec(path: str | Path) -> str:
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise UserError(f"spec file not found: {p}")
+    if p.is_dir():
+        raise UserError(f"spec {p} is a directory; give a text file")
+    data = p.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise UserError(f"spec {p} looks binary (NUL bytes); give a plain-text description")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"spec {p} is not UTF-8 (byte {exc.start}); save it as UTF-8 text") from None
+    if not text.strip():
+        raise UserError(f"spec {p} is empty")
+    return text
+
+
+_NAMED = re.compile(r"\bmodule\s+(?:named|called)\s+`?([A-Za-z_][A-Za-z0-9_]*)`?", re.I)
+_DECL = re.compile(r"^\s*module\s+([A-Za-z_][A-Za-z0-9_]*)\s*(?:#\s*\(|\()", re.M)
+
+
+def guess_top(spec: str) -> str:
+    """The module name the spec asks for ('module named X', or a given header), else TopModule."""
+    m = _NAMED.search(spec) or _DECL.search(spec)
+    return m.group(1) if m else "TopModule"
+
+
+def spec_interface(spec: str, top: str) -> str | None:
+    """A module header given in the spec (code-completion style), through its `);`."""
+    m = re.search(rf"^\s*module\s+{re.escape(top)}\b.*?\)\s*;", spec, re.S | re.M)
+    return m.group(0).strip() if m else None
+
+
+# --- checking one candidate ---------------------------------------------------------------------
+
+@dataclass
+class Check:
+    compiles: bool = False
+    lint_clean: bool = False
+    lint_warnings: int = 0
+    lint_codes: dict = field(default_factory=dict)
+    tests_passed: bool | None = None  # None: no testbench given
+    errors: str = ""  # what a repair round shows the model
+    seconds: float = 0.0
+
+    def score(self) -> tuple:
+        return (self.tests_passed is True, self.compiles and self.lint_clean, self.compiles, -self.lint_warnings)
+
+    def good(self) -> bool:
+        return self.tests_passed is True if self.tests_passed is not None else (self.compiles and self.lint_clean)
+
+
+def _tail(text: str, lines: int = 30) -> str:
+    rows = [r for r in text.splitlines() if r.strip()]
+    return "\n".join(rows[-lines:])
+
+
+def _clean_paths(text: str, run_dir: Path) -> str:
+    return text.replace(str(run_dir) + "/", "").replace(str(run_dir), ".")
+
+
+_FAIL_LINE = re.compile(r"\b(FAIL|FAILED|ERROR)\b|Mismatches:\s*[1-9]", re.I)
+
+
+def tb_modules(tb_text: str) -> list[str]:
+    from eval.extract import module_blocks
+
+    return [n for n, _ in module_blocks(tb_text)]
+
+
+def check_candidate(code: str, top: str, *, tb: Path | None = None, tb_top: str | None = None,
+                    tb_timeout_s: float = 60.0) -> Check:
+    """Compile, lint and (optionally) test `code`; never raises for the design's misbehaviour."""
+    start = time.monotonic()
+    chk = Check()
+    findings = forbidden_system_tasks(code)
+    if findings:
+        chk.errors = "rejected before simulation: " + "; ".join(map(str, findings))
+        chk.tests_passed = False if tb else None
+        return chk
+    with RunDir() as rd:
+        design = f"{top}.sv"
+        (rd / design).write_text(code)
+        comp = iverilog_compile(rd, [design], out="design.vvp", top=top)
+        chk.compiles = comp.returncode == 0 and (rd / "design.vvp").exists()
+        errs = []
+        if not chk.compiles:
+            errs.append("Icarus Verilog (iverilog -g2012) errors:\n" + _tail(_clean_paths(comp.output, rd)))
+        lint = verilator_lint(rd, [design], top=top)
+        summ = lint_summary(lint)
+        chk.lint_warnings = summ["warnings"]
+        chk.lint_codes = summ["codes"]
+        chk.lint_clean = chk.compiles and not summ["errors"] and summ["warnings"] == 0 and lint.returncode == 0
+        if not chk.lint_clean and (summ["errors"] or summ["warnings"]):
+            lines = [ln for ln in _clean_paths(lint.output, rd).splitlines() if ln.startswith("%")]
+            errs.append("Verilator lint:\n" + "\n".join(lines[:20]))
+        if tb is not None:
+            if not chk.compiles:
+                chk.tests_passed = False
+            elif tb.suffix == ".py":
+                ok, log = _run_cocotb(rd, design, top, tb, tb_timeout_s)
+                chk.tests_passed = ok
+                if not ok:
+                    errs.append("cocotb test failed:\n" + _tail(_clean_paths(log, rd), 25))
+            else:
+                ok, log = _run_verilog_tb(rd, design, top, tb, tb_top, tb_timeout_s)
+                chk.tests_passed = ok
+                if not ok:
+                    errs.append("testbench failed:\n" + _tail(_clean_paths(log, rd), 25))
+        chk.errors = "\n\n".join(errs)
+    chk.seconds = time.monotonic() - start
+    return chk
+
+
+def _run_verilog_tb(rd: Path, design: str, top: str, tb: Path, tb_top: str | None, timeout: float):
+    """Pass rule: the bench compiles, vvp exits 0 within the limit, prints no FAIL/ERROR line and no
+    non-zero `Mismatches:` count ($fatal/$stop make vvp exit non-zero)."""
+    text = tb.read_text(encoding="utf-8", errors="replace")
+    shutil.copy(tb, rd / tb.name)
+    for f in tb.parent.iterdir():  # data files the bench reads by relative path
+        if f.is_file() and f.suffix in (".txt", ".hex", ".mem", ".dat") and f.stat().st_size < (8 << 20):
+            shutil.copy(f, rd / f.name)
+    if not tb_top:
+        own = tb_modules(text)
+        if not own:
+            return False, f"no module in the testbench {tb}"
+        tb_top = next((n for n in own if not any(re.search(rf"\b{re.escape(n)}\s+\w+\s*\(", s)
+                                                   for s in [text])), own[0])
+        # the bench's top is the module nobody instantiates; prefer one that is not the design
+        cands = [n for n in own if n != top and not re.search(rf"^\s*{re.escape(n)}\s+(#\s*\(|\w+\s*\()", text, re.M)]
+        tb_top = cands[0] if cands else tb_top
+    comp = iverilog_compile(rd, [design, tb.name], out="tb.vvp", top=tb_top)
+    if comp.returncode != 0:
+        return False, comp.output
+    sim = vvp_run(rd, "tb.vvp", limits=Limits(wall_s=timeout))
+    log = sim.output
+    if sim.timed_out:
+        return False, log + "\nTIMEOUT: the simulation did not finish"
+    if sim.returncode != 0:
+        return False, log + f"\nsimulation exited with code {sim.returncode}"
+    last = re.findall(r"Mismatches:\s*(\d+)", log)
+    if any(_FAIL_LINE.search(ln) for ln in log.splitlines()) or (last and int(last[-1]) != 0):
+        return False, log
+    return True, log
+
+
+_COCOTB_DRIVER = r'''
+import json, os, sys
+from cocotb_tools.runner import get_runner, get_results
+design, top, module, out = sys.argv[1:5]
+runner = get_runner("icarus")
+runner.build(sources=[design], hdl_toplevel=top, build_dir=os.path.abspath("build"), always=True,
+             build_args=["-g2012"])
+xml = runner.test(test_module=module, hdl_toplevel=top, test_dir=os.getcwd(),
+                  build_dir=os.path.abspath("build"))
+n, failed = get_results(xml)
+json.dump({"tests": n, "failed": failed}, open(out, "w"))
+'''
+
+
+def _run_cocotb(rd: Path, design: str, top: str, tb: Path, timeout: float):
+    """Runs the cocotb test in a child Python under the sandbox's limits (cocotb sets none). The
+    verdict travels in a file with an unguessable name, so the design cannot print a fake one."""
+    shutil.copy(tb, rd / tb.name)
+    (rd / "_rtlgen_cocotb.py").write_text(_COCOTB_DRIVER)
+    verdict = f"verdict-{secrets.token_hex(8)}.json"
+    env = {"PYTHONPATH": str(rd), "COCOTB_ANSI_OUTPUT": "0", "PYTHONDONTWRITEBYTECODE": "1"}
+    res = run([sys.executable, "_rtlgen_cocotb.py", design, top, tb.stem, verdict], rd,
+              Limits(wall_s=timeout, mem_bytes=8 << 30), env=env)
+    log = res.output
+    vf = rd / verdict
+    if res.timed_out:
+        return False, log + "\nTIMEOUT"
+    if not vf.exists():
+        return False, log
+    v = json.loads(vf.read_text())
+    ok = v["tests"] > 0 and v["failed"] == 0
+    return ok, log + f"\ncocotb: {v['tests']} tests, {v['failed']} failed"
+
+
+# --- the loop -----------------------------------------------------------------------------------
+
+@dataclass
+class Candidate:
+    index: int
+    round: int
+    parent: int | None
+    text: str
+    code: str | None
+    tokens: int
+    check: Check
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["check"] = asdict(self.check)
+        d["check"]["good"] = self.check.good()
+        return d
+
+
+def make_backend(cfg: GenerateConfig, log=print):
+    from rtlgen.backends import get_backend
+
+    if cfg.backend == "openai":
+        return get_backend("openai", endpoint=cfg.endpoint, model=None if cfg.model == "smollm2-135m" else cfg.model,
+                           log=log)
+    return get_backend(cfg.backend, model=cfg.model, adapters=cfg.adapters, device=cfg.device, dtype=cfg.dtype,
+                       batch_size=cfg.batch_size, log=log)
+
+
+def load_rag(index: str | None):
+    """The retriever of `rag_index` (built by another part of rtlgen); imported only when asked for."""
+    if not index:
+        return None
+    import importlib.util
+
+    if importlib.util.find_spec("rag_index.retriever") is None:
+        raise UserError("RAG support not installed (rag_index.retriever is missing)")
+    from rag_index.retriever import load_retriever
+
+    if not Path(index).expanduser().exists():
+        raise UserError(f"--rag {index}: no such index")
+    return load_retriever(Path(index).expanduser())
+
+
+def generate_rtl(spec: str, cfg: GenerateConfig, *, backend=None, log=print, progress: bool = True) -> dict:
+    """Run the loop; returns the report (the caller writes files)."""
+    from rtlgen.backends import SamplingParams
+    from rtlgen.prompts import build_prompt, build_repair_prompt, extract_code
+
+    t0 = time.time()
+    top = cfg.top or guess_top(spec)
+    interface = spec_interface(spec, top)
+    kind = cfg.kind if cfg.kind else ("code-complete" if interface else "spec-to-rtl")
+    tb = Path(cfg.tb).expanduser().resolve() if cfg.tb else None
+    if tb is not None and not tb.is_file():
+        raise UserError(f"--tb {cfg.tb}: no such file")
+    if tb is not None and tb.suffix not in (".v", ".sv", ".py"):
+        raise UserError(f"--tb {cfg.tb}: expected a Verilog bench (.v/.sv) or a cocotb test (.py)")
+    if cfg.n < 1 or cfg.repair_rounds < 0:
+        raise UserError("n must be ≥ 1 and repair rounds ≥ 0")
+    retriever = load_rag(cfg.rag)
+    context = retriever.context_for_spec(spec) if retriever is not None else None
+    prompt = build_prompt(spec, kind=kind, top=top, shots=cfg.shots, context=context, interface=interface)
+    backend = backend or make_backend(cfg, log=log)
+    ctx = backend.context_length()
+    if ctx is not None:
+        used = backend.prompt_tokens(prompt)
+        if used is not None and used + 64 > ctx:
+            raise UserError(f"the spec is too long: the prompt takes {used} tokens of the model's {ctx}-token context")
+    greedy = cfg.n == 1
+    params = SamplingParams(n=cfg.n, temperature=0.0 if greedy else cfg.temperature, top_p=cfg.top_p,
+                            max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)
+    cands: list[Candidate] = []
+    gen_tokens = 0
+    gen_seconds = 0.0
+
+    def add(texts, rnd, parents):
+        nonlocal gen_tokens
+        for comp, parent in zip(texts, parents):
+            code = extract_code(comp.text, top, interface)
+            chk = check_candidate(code, top, tb=tb, tb_top=cfg.tb_top, tb_timeout_s=cfg.tb_timeout_s) \
+                if code else Check(errors="the answer contains no Verilog module")
+            if code is None and tb is not None:
+                chk.tests_passed = False
+            gen_tokens += comp.tokens
+            cands.append(Candidate(len(cands), rnd, parent, comp.text, code, comp.tokens, chk))
+            flag = "PASS" if chk.tests_passed else ("lint-clean" if chk.lint_clean else
+                                                     "compiles" if chk.compiles else "fails")
+            log(f"  candidate {len(cands) - 1} (round {rnd}): {flag}")
+
+    log(f"generating {cfg.n} candidate(s) for {top} with {cfg.model}")
+    g0 = time.time()
+    first = backend.generate([prompt], params, progress=progress)[0]
+    gen_seconds += time.time() - g0
+    add(first, 0, [None] * len(first))
+    for rnd in range(1, cfg.repair_rounds + 1):
+        if any(c.check.good() for c in cands):
+            break
+        latest = [c for c in cands if c.round == rnd - 1]
+        # repair the most promising failures of the last round, distinct codes only
+        seen, todo = set(), []
+        for c in sorted(latest, key=lambda c: c.check.score(), reverse=True):
+            key = c.code or c.text
+            if key not in seen:
+                seen.add(key)
+                todo.append(c)
+        todo = todo[:max(1, cfg.n)]
+        prompts = []
+        for c in todo:
+            errors = c.check.errors
+            if retriever is not None and errors:
+                extra = retriever.context_for_error(errors)
+                if extra:
+                    errors = errors + "\n\nNotes that may help:\n" + extra
+            prompts.append(build_repair_prompt(prompt, c.code or c.text, errors or "the design has problems"))
+        log(f"repair round {rnd}: {len(prompts)} candidate(s)")
+        rp = SamplingParams(n=1, temperature=params.temperature, top_p=cfg.top_p,
+                            max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + rnd)
+        g0 = time.time()
+        outs = backend.generate(prompts, rp, progress=progress)
+        gen_seconds += time.time() - g0
+        add([o[0] for o in outs], rnd, [c.index for c in todo])
+    best = max(cands, key=lambda c: (c.check.score(), c.code is not None, -c.index))
+    report = {
+        "top": top, "kind": kind, "spec_chars": len(spec),
+        "config": asdict(cfg), "backend": backend.describe(),
+        "best": best.index, "best_status": ("passes tests" if best.check.tests_passed else
+                                            "compiles lint-clean" if best.check.lint_clean else
+                                            "compiles" if best.check.compiles else "fails to compile"),
+        "candidates": [c.to_dict() for c in cands],
+        "generation": {"tokens": gen_tokens, "seconds": round(gen_seconds, 3),
+                       "tokens_per_s": round(gen_tokens / gen_seconds, 1) if gen_seconds else None},
+        "seconds": round(time.time() - t0, 3),
+    }
+    report["_best_code"] = best.code or ""
+    return report
+
+
+def write_outputs(report: dict, out: Path) -> tuple[Path, Path]:
+    """The Verilog and `<out>.report.json`, each written atomically."""
+    code = report.pop("_best_code")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rep = out.with_name(out.name + ".report.json") if out.suffix not in (".v", ".sv") else out.with_suffix(".report.json")
+    for path, text in ((out, code), (rep, json.dumps(report, indent=2) + "\n")):
+        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    return out, rep
