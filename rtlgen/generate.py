@@ -160,7 +160,7 @@ def check_candidate(code: str, top: str, *, tb: Path | None = None, tb_top: str 
                 ok, log = _run_cocotb(rd, design, top, tb, tb_timeout_s)
                 chk.tests_passed = ok
                 if not ok:
-                    errs.append("cocotb test failed:\n" + _tail(_clean_paths(log, rd), 25))
+                    errs.append("cocotb test failed:\n" + _tail(_cocotb_essentials(_clean_paths(log, rd)), 25))
             else:
                 ok, log = _run_verilog_tb(rd, design, top, tb, tb_top, tb_timeout_s)
                 chk.tests_passed = ok
@@ -209,12 +209,22 @@ from cocotb_tools.runner import get_runner, get_results
 design, top, module, out = sys.argv[1:5]
 runner = get_runner("icarus")
 runner.build(sources=[design], hdl_toplevel=top, build_dir=os.path.abspath("build"), always=True,
-             build_args=["-g2012"])
+             build_args=["-g2012"], timescale=("1ns", "1ps"))
 xml = runner.test(test_module=module, hdl_toplevel=top, test_dir=os.getcwd(),
                   build_dir=os.path.abspath("build"))
 n, failed = get_results(xml)
 json.dump({"tests": n, "failed": failed}, open(out, "w"))
 '''
+
+
+def _cocotb_essentials(log: str) -> str:
+    """The assertion/traceback part of a cocotb log, without its INFO chatter and column padding."""
+    keep = []
+    for line in log.splitlines():
+        if re.search(r"\bINFO\b|gpi|^\s*\*+\s*$|\*\*\s+TEST", line):
+            continue
+        keep.append(re.sub(r"^\s*[0-9.\-]+ns\s+\w+\s+\S+\s+", "", line).strip())
+    return "\n".join(k for k in keep if k)
 
 
 def _run_cocotb(rd: Path, design: str, top: str, tb: Path, timeout: float):

@@ -1,0 +1,32 @@
+"""`rtlgen demo`: one real `rtlgen generate` run on an example spec, sized to finish in a few
+minutes on a laptop CPU with the default model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo")
+    def demo(
+        spec: Path = typer.Option(REPO / "examples" / "and_gate" / "spec.txt", "--spec"),
+        out_dir: Path = typer.Option(Path("runs") / "demo", "--out-dir"),
+        model: str = typer.Option("smollm2-135m", "--model"),
+    ) -> None:
+        """Generate Verilog for an example spec with its testbench, and say where it went."""
+        from rtlgen.cli import main as cli_main
+
+        tb = next((p for p in (spec.parent / "tb.v", spec.parent / "tb.sv") if p.exists()), None)
+        out = out_dir / (spec.parent.name + ".v")
+        argv = ["generate", str(spec), "-o", str(out), "--model", model, "-n", "2", "--repair", "1",
+                "--max-new-tokens", "256", "--shots", "1"]
+        if tb is not None:
+            argv += ["--tb", str(tb)]
+        typer.echo("running: rtlgen " + " ".join(argv))
+        rc = cli_main(argv)
+        typer.echo(f"demo result: {out.resolve()} (report {out.with_suffix('.report.json').resolve()})")
+        raise typer.Exit(rc)
