@@ -381,7 +381,7 @@ def generate_rtl(spec: str, cfg: GenerateConfig, *, backend=None, log=print, pro
                        "tokens_per_s": round(gen_tokens / gen_seconds, 1) if gen_seconds else None},
         "seconds": round(time.time() - t0, 3),
     }
-    report["_best_code"] = best.code or ""
+    report["_best_code"] = best.code or "// rtlgen: no candidate contained a Verilog module; see the report\n"
     return report
 
 

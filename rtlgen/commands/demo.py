@@ -29,4 +29,4 @@ def register(app: typer.Typer) -> None:
         typer.echo("running: rtlgen " + " ".join(argv))
         rc = cli_main(argv)
         typer.echo(f"demo result: {out.resolve()} (report {out.with_suffix('.report.json').resolve()})")
-        raise typer.Exit(rc)
+        raise SystemExit(rc)

@@ -66,4 +66,4 @@ def register(app: typer.Typer) -> None:
             console.print(f"generated {g['tokens']} tokens in {g['seconds']:.1f}s ({g['tokens_per_s']:.1f} tok/s)",
                           highlight=False)
         if not best["check"]["compiles"]:
-            raise typer.Exit(1)
+            raise SystemExit(1)  # typer.Exit would be swallowed in non-standalone mode
