@@ -56,7 +56,7 @@ def text_filter(code: str, preamble_head: str, cfg) -> str | None:
 _ERR_LOC = re.compile(r"^(?P<file>[^\s:]+\.(?:sv|v|svh|vh)):(?P<line>\d+):\s*(?P<msg>.*)$", re.M)
 _PARSE = re.compile(r"syntax error|malformed|i give up|invalid module item|errors? in (?:the )?module|"
                     r"unable to open include|include file .* not found|macro|preprocessor", re.I)
-COMPILE_VERSION = "2"
+COMPILE_VERSION = "3"
 
 
 def _errors(output: str) -> list[tuple[str, str]]:
@@ -112,27 +112,36 @@ def compile_group(job: dict) -> dict:
             (rd / fn).write_text(c + "\n", encoding="utf-8")
             ctx_files.append(fn)
         incs = [f"-I{d}" for d in sorted(dirs)]
-        solo_done = False
+        solo_ok: set[str] = set()
+        mem = job.get("mem_bytes", 3 << 30)
         for _ in range(job.get("rounds", 8)):
             if not alive:
                 break
-            argv = ["iverilog", "-g2012", "-o", "out.vvp", *incs, *ctx_files, *sorted(alive, key=lambda f: int(f[1:-3]))]
-            res = run(argv, rd, Limits(wall_s=timeout, mem_bytes=8 << 30))
-            if res.timed_out:
+            argv = ["iverilog", "-g2012", "-t", "null", *incs, *ctx_files,
+                    *sorted(alive, key=lambda f: int(f[1:-3]))]
+            res = run(argv, rd, Limits(wall_s=timeout, mem_bytes=mem))
+            if res.timed_out or (res.returncode != 0 and not _errors(res.output) and res.signal):
                 for fn in alive:
-                    fail[names[fn]] = "compile: timeout"
+                    fail[names[fn]] = "compile: timeout or out of memory"
                 alive = set()
                 break
             if res.returncode == 0:
                 break
             errs = _errors(res.output)
-            if not solo_done and (any(_PARSE.search(msg) for _, msg in errs) or not errs
-                                  or any(f in ctx_files for f, _ in errs)):
-                solo_done = True
-                # parse context files alone first: a broken package must not sink every module
-                bad_ctx = _solo(rd, ctx_files, incs, [], timeout)
+            erring = {f for f, _ in errs}
+            if any(_PARSE.search(msg) for _, msg in errs) or (erring & set(ctx_files)):
+                # parse errors cascade: re-check each erring file on its own before blaming it
+                bad_ctx = _solo(rd, sorted(erring & set(ctx_files)), incs, [], timeout)
                 ctx_files = [c for c in ctx_files if c not in bad_ctx]
-                for fn, msg in _solo(rd, sorted(alive), incs, ctx_files, timeout).items():
+                suspects = sorted((erring & alive) - solo_ok)
+                bad = _solo(rd, suspects, incs, ctx_files, timeout)
+                solo_ok.update(f for f in suspects if f not in bad)
+                if not bad and not bad_ctx:
+                    first = next((f for f, _ in errs if f in alive), None)
+                    if first is None:
+                        break
+                    bad = {first: next(m for f, m in errs if f == first)}
+                for fn, msg in bad.items():
                     fail[names[fn]] = "compile: " + msg
                     alive.discard(fn)
                 continue
@@ -152,6 +161,10 @@ def compile_group(job: dict) -> dict:
             for fn in alive:
                 fail[names[fn]] = "compile: unresolved after retries"
             alive = set()
+        if alive and res.returncode != 0:
+            for fn in alive:
+                fail[names[fn]] = "compile: " + (res.output.strip().splitlines() or ["failed"])[-1][:160]
+            alive = set()
     return {"ok": [names[fn] for fn in alive], "fail": fail}
 
 
@@ -163,10 +176,10 @@ def _solo(rd: Path, files: list[str], incs: list[str], ctx_files: list[str], tim
 
     lines = []
     for f in files:
-        cmd = ["iverilog", "-g2012", "-o", "/dev/null", *incs, *ctx_files, f]
+        cmd = ["iverilog", "-g2012", "-t", "null", *incs, *ctx_files, f]
         lines.append(f"{' '.join(shlex.quote(c) for c in cmd)} > {shlex.quote(f)}.log 2>&1; echo $? > {shlex.quote(f)}.rc")
     (rd / "solo.sh").write_text("\n".join(lines) + "\n")
-    run(["sh", "solo.sh"], rd, Limits(wall_s=max(timeout, 2 * len(files)), mem_bytes=8 << 30))
+    run(["sh", "solo.sh"], rd, Limits(wall_s=max(timeout, 2 * len(files)), mem_bytes=3 << 30))
     bad = {}
     for f in files:
         try:

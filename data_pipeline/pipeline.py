@@ -340,6 +340,9 @@ def _decontam(dc, items, text_of, what, contaminated, funnel, prog, cache, idkey
     return kept
 
 
+CHUNK = 60  # target modules per compile: bounds Icarus's memory on big repos
+
+
 def _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog):
     by_repo: dict[str, list[dict]] = defaultdict(list)
     for m in modules:
@@ -356,18 +359,29 @@ def _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog):
                 layers.append([])
             layers[k].append(m)
         ctx = sorted(set(contexts.get(repo, [])))
+        first = {m["name"]: m for m in layers[0]} if layers else {}
         for layer in layers:
-            # later layers still need the siblings they instantiate: add first-layer siblings
-            names = {m["name"] for m in layer}
-            extra = [m for m in layers[0] if m["name"] not in names] if layer is not layers[0] else []
-            payload = {"modules": [{"id": m["id"], "code": m["code"], "preamble": m["preamble"]} for m in layer + extra],
-                       "context": ctx, "includes": includes.get(repo, {}), "timeout": cfg.filter.compile_timeout_s,
-                       "rounds": cfg.filter.compile_rounds}
-            key = "c" + sha(repr(sorted((x["id"], sha(x["code"]), sha(x["preamble"])) for x in payload["modules"]))
-                            + sha(repr(ctx)) + sha(repr(sorted(payload["includes"].items()))) + section_hash(cfg.filter)
-                            + COMPILE_VERSION, 24)
-            job_keys[key] = {m["id"] for m in layer}
-            jobs.append((key, payload))
+            # chunks of targets, each with the transitive closure of the siblings it instantiates
+            for i in range(0, len(layer), CHUNK):
+                targets = layer[i:i + CHUNK]
+                names = {m["name"] for m in targets}
+                extra, stack = [], [d for m in targets for d in m["instances"]]
+                while stack:
+                    d = stack.pop()
+                    if d in names or d not in first:
+                        continue
+                    names.add(d)
+                    extra.append(first[d])
+                    stack.extend(first[d]["instances"])
+                payload = {"modules": [{"id": m["id"], "code": m["code"], "preamble": m["preamble"]}
+                                       for m in targets + extra],
+                           "context": ctx, "includes": includes.get(repo, {}), "timeout": cfg.filter.compile_timeout_s,
+                           "rounds": cfg.filter.compile_rounds}
+                key = "c" + sha(repr(sorted((x["id"], sha(x["code"]), sha(x["preamble"])) for x in payload["modules"]))
+                                + sha(repr(ctx)) + sha(repr(sorted(payload["includes"].items())))
+                                + section_hash(cfg.filter) + COMPILE_VERSION, 24)
+                job_keys[key] = {m["id"] for m in targets}
+                jobs.append((key, payload))
     got = cache.get_many("compile", [k for k, _ in jobs])
     todo = [j for j in jobs if j[0] not in got]
     todo.sort(key=lambda j: -len(j[1]["modules"]))  # big groups first balances the two workers

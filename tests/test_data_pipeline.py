@@ -130,3 +130,22 @@ def test_cli_build_and_stats(tmp_path):
     assert main(["data", "stats", str(tmp_path / "o")]) == 0
     assert main(["data", "stats", str(tmp_path / "nothing")]) == 2
     assert main(["data", "build", "--config", str(p), "--out", str(tmp_path / "o"), "--set", "bogus=1"]) == 2
+
+
+def test_audit_finds_no_contamination_and_catches_an_injected_copy(built):
+    from data_pipeline.audit import audit
+    from data_helpers import FIX
+
+    cfg, tmp, _, _ = built
+    res = audit(tmp / "out", cfg.decontam.benchmarks, progress=False)
+    assert res["texts_checked"] > 5 and res["matches"] == 0
+    # tamper with a copy of the build: the audit must notice
+    import shutil
+
+    bad = tmp / "tampered"
+    shutil.copytree(tmp / "out", bad)
+    ref = (FIX / "bench" / "Prob001_gray_ref.sv").read_text()
+    with (bad / "round1.jsonl").open("a") as f:
+        f.write(json.dumps({"text": ref, "source": "x", "license": "MIT"}) + "\n")
+    res = audit(bad, cfg.decontam.benchmarks, progress=False)
+    assert res["matches"] == 1 and "Prob001_gray" in res["examples"][0]["bench"]

@@ -61,4 +61,22 @@ def register(app: typer.Typer) -> None:
 
             typer.echo(render_md(report))
 
+    @data.command("audit")
+    def audit_cmd(dir: Path = typer.Argument(..., help="a build folder"),
+                  config: Path = typer.Option(..., "--config", "-c", help="the build's config (for its benchmarks)"),
+                  quiet: bool = typer.Option(False, "--quiet")) -> None:
+        """Re-check every output text against every benchmark with exact Rouge-L (expects 0 matches)."""
+        from data_pipeline.audit import audit
+        from data_pipeline.config import DataConfig
+        from rtlgen.config import load_config
+
+        if not (dir / "round1.jsonl").exists():
+            raise UserError(f"{dir} holds no round1.jsonl (run `rtlgen data build` first)")
+        cfg = load_config(DataConfig, config)
+        res = audit(dir, cfg.decontam.benchmarks, cfg.decontam.rouge_threshold, progress=not quiet)
+        typer.echo(f"{res['texts_checked']} texts checked against {res['benchmark_texts']} benchmark texts: "
+                   f"{res['matches']} with Rouge-L >= {res['threshold']}")
+        if res["matches"]:
+            raise typer.Exit(1)
+
     app.add_typer(data, name="data")

@@ -1,0 +1,129 @@
+#!/usr/bin/env python
+"""Speed of the data pipeline's hot stages on this machine, without the cache.
+
+    .venv/bin/python scripts/bench_data.py --git /work/.mirror/alexforencich+verilog-axis/repo ... \
+        --out results/data/bench.json
+
+Measures modules/s through pyslang extraction, the grouped Icarus compile filter and the
+MinHash-LSH dedup, and problems/s through problem synthesis + validation (testbench generation,
+the reference run and the mutant runs through the harness's `local:` loader). Two worker
+processes, like the build. Targets (issue #4): ≥ 50 modules/s through the compile filter,
+≥ 5,000 modules/s through dedup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import platform
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from data_pipeline import problems as P  # noqa: E402
+from data_pipeline.config import DataConfig, ExtractConfig, ProblemConfig, SourceSpec  # noqa: E402
+from data_pipeline.describe import analyze, describe  # noqa: E402
+from data_pipeline.dedup import dedup  # noqa: E402
+from data_pipeline.extract import extract_job  # noqa: E402
+from data_pipeline.filters import compile_job, text_filter  # noqa: E402
+from data_pipeline.sources import read_source  # noqa: E402
+from data_pipeline.util import sha  # noqa: E402
+
+
+def _analyze(args):
+    code, name = args
+    try:
+        return code, name, analyze(code)
+    except Exception:  # noqa: BLE001
+        return code, name, None
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--git", nargs="+", required=True, help="git dirs (bare mirrors or work trees)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--problems", type=int, default=60, help="problem candidates to validate")
+    ap.add_argument("--out", default="results/data/bench.json")
+    a = ap.parse_args()
+    workers = max(1, min(2, a.workers))
+    cfg = DataConfig()
+    files = []
+    for g in a.git:
+        rf = read_source(SourceSpec(kind="git", path=g), Path("/tmp"), ExtractConfig())
+        files += [(rf.name, p, d) for p, d in rf.hdl]
+    res: dict = {"machine": f"{platform.machine()}, {mp.cpu_count()} cores", "workers": workers, "sources": len(a.git),
+                 "files": len(files)}
+    pool = mp.get_context("fork").Pool(workers)
+
+    t0 = time.perf_counter()
+    jobs = [(i, p, d, 0.01) for i, (_, p, d) in enumerate(files)]
+    out = dict(pool.imap_unordered(extract_job, jobs, chunksize=8))
+    dt = time.perf_counter() - t0
+    mods = []
+    for i, (repo, path, _) in enumerate(files):
+        for m in out[i]["modules"]:
+            mods.append({**m, "repo": repo, "path": path, "preamble": out[i]["preamble"],
+                         "id": sha(f"{repo}|{path}|{m['name']}|{m['line_start']}")})
+    res["extract"] = {"modules": len(mods), "seconds": round(dt, 2), "modules_per_s": round(len(mods) / dt, 1)}
+
+    designs = [m for m in mods if m["kind"] == "design" and not text_filter(m["code"], m["preamble"], cfg.filter)]
+    groups = defaultdict(list)
+    for m in designs:
+        groups[m["repo"]].append(m)
+    cjobs = []
+    for repo, ms in groups.items():
+        seen, layer0, rest = set(), [], []
+        for m in ms:
+            (rest if m["name"] in seen else layer0).append(m)
+            seen.add(m["name"])
+        cjobs.append((repo, {"modules": [{"id": m["id"], "code": m["code"], "preamble": m["preamble"]} for m in layer0],
+                             "context": [], "includes": {}}))
+    n_comp = sum(len(j[1]["modules"]) for j in cjobs)
+    t0 = time.perf_counter()
+    cres = dict(pool.imap_unordered(compile_job, sorted(cjobs, key=lambda j: -len(j[1]["modules"]))))
+    dt = time.perf_counter() - t0
+    ok = {i for r in cres.values() for i in r["ok"]}
+    res["compile"] = {"modules": n_comp, "passed": len(ok), "seconds": round(dt, 2), "modules_per_s": round(n_comp / dt, 1)}
+
+    compiled = [m for m in designs if m["id"] in ok]
+    t0 = time.perf_counter()
+    kept, dropped = dedup(compiled, 0.8, 64, 5)
+    dt = time.perf_counter() - t0
+    res["dedup"] = {"modules": len(compiled), "kept": len(kept), "seconds": round(dt, 3),
+                    "modules_per_s": round(len(compiled) / max(dt, 1e-9), 1)}
+
+    # problems: candidates from standalone modules, then synthesis + validation timed
+    infos = pool.map(_analyze, [(m["code"], m["name"]) for m in kept if not m["instances"]], chunksize=8)
+    pc = ProblemConfig()
+    cands = []
+    for code, name, info in infos:
+        if info and P.eligible(info, [], code, pc) is None:
+            cands.append((code, name, info))
+        if len(cands) >= a.problems:
+            break
+    t0 = time.perf_counter()
+    pjobs = []
+    for i, (code, name, info) in enumerate(cands):
+        ports = info["ports"]
+        pjobs.append((i, {"id": f"Prob{i:04d}_x", "ref": P.rename(code, name, "RefModule"),
+                          "test": P.testbench(ports, pc.cycles, pc.seed),
+                          "prompt": P.prompt_text(ports, describe(name, code, info, [])), "ports": ports}))
+    pres = dict(pool.imap_unordered(P.validate_job, pjobs))
+    dt = time.perf_counter() - t0
+    good = sum(1 for r in pres.values() if r["ok"])
+    res["problems"] = {"candidates": len(pjobs), "kept": good, "seconds": round(dt, 2),
+                       "candidates_per_s": round(len(pjobs) / max(dt, 1e-9), 2),
+                       "problems_per_s": round(good / max(dt, 1e-9), 2)}
+    pool.close()
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(res, indent=2) + "\n")
+    print(json.dumps(res, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
