@@ -133,3 +133,24 @@ def test_testbench_detects_active_low_async_reset():
              {"name": "q", "dir": "output", "width": 4}]
     tb = P.testbench(ports, 10, 1)
     assert "rst_n = 1'b0;" in tb and "initial forever #5 clk = ~clk;" in tb and ".clk(clk)" in tb
+
+
+def test_decontamination_reads_the_rtllm_v2_nested_layout(tmp_path):
+    """RTLLM v2 is held out, but its layout (Category/Subcategory/design with spaces) must load."""
+    from data_pipeline.decontam import Decontaminator, load_benchmark_texts
+
+    d = tmp_path / "rtllm2" / "Arithmetic" / "Adder Units" / "adder_8bit"
+    d.mkdir(parents=True)
+    ref = ("module adder_8bit(input [7:0] a, input [7:0] b, input cin, output [7:0] sum, output cout);\n"
+           "  assign {cout, sum} = a + b + cin;\nendmodule\n")
+    (d / "verified_adder_8bit.v").write_text(ref)
+    (d / "design_description.txt").write_text("Please act as a professional verilog designer. Implement an 8-bit "
+                                              "adder with carry in and carry out using full adders.")
+    (d / "testbench.v").write_text("module tb; reg [7:0] a, b; reg cin; wire [7:0] s; wire c;\n"
+                                   "adder_8bit uut(.a(a), .b(b), .cin(cin), .sum(s), .cout(c));\nendmodule\n")
+    texts = load_benchmark_texts({"rtllm-v2": str(tmp_path / "rtllm2")})
+    ids = sorted(t.id for t in texts)
+    assert ids == ["rtllm-v2/Arithmetic/Adder Units/adder_8bit/prompt",
+                   "rtllm-v2/Arithmetic/Adder Units/adder_8bit/reference"]
+    dc = Decontaminator(texts)
+    assert dc.check(ref.replace("adder_8bit", "my_add8"))["bench"].endswith("adder_8bit/reference")
