@@ -17,6 +17,10 @@ from pathlib import Path
 from eval.errors import UserError
 
 
+class _Deadline(Exception):
+    pass
+
+
 def _existing_counts(out_file: Path) -> Counter:
     counts: Counter = Counter()
     if not out_file.exists():
@@ -41,11 +45,13 @@ def generate_benchmark_samples(tasks: list, out_file: Path, *, model: str, adapt
                                backend: str = "hf", endpoint: str | None = None, n: int = 1,
                                temperature: float = 0.0, top_p: float = 0.95, max_new_tokens: int = 1024,
                                shots: int = 0, rag: str | None = None, batch_size: int | None = None,
-                               seed: int = 0, backend_instance=None, progress: bool = True, log=print) -> dict:
+                               seed: int = 0, backend_instance=None, progress: bool = True, log=print,
+                               deadline: float | None = None) -> dict:
     """Append the missing samples of `tasks` (n per task) to `out_file`; returns generation stats.
 
     temperature 0 means greedy. `backend_instance` lets a caller reuse one loaded model across
-    several benchmarks.
+    several benchmarks. `deadline` (a `time.time()` value) stops the run cleanly after the prompt
+    in flight, with `complete: false` in the stats; calling again resumes.
     """
     from rtlgen.backends import SamplingParams, get_backend
     from rtlgen.generate import load_rag
@@ -63,7 +69,7 @@ def generate_benchmark_samples(tasks: list, out_file: Path, *, model: str, adapt
     stats = {"model": model, "adapters": list(adapters), "backend": backend, "n": n, "temperature": temperature,
              "top_p": top_p, "max_new_tokens": max_new_tokens, "shots": shots, "rag": rag,
              "resumed_samples": sum(min(n, c) for c in have.values()), "samples_written": 0,
-             "tokens": 0, "seconds": 0.0, "tokens_per_s": None}
+             "tokens": 0, "seconds": 0.0, "tokens_per_s": None, "complete": True}
     if todo == 0:
         return stats
     retriever = load_rag(rag)
@@ -96,8 +102,14 @@ def generate_benchmark_samples(tasks: list, out_file: Path, *, model: str, adapt
                     tokens += c.tokens
                 stats["samples_written"] += len(comps)
                 fh.flush()
+                if deadline is not None and time.time() > deadline:
+                    raise _Deadline()
 
-            be.generate(prompts, params, on_result=on_result, progress=progress)
+            try:
+                be.generate(prompts, params, on_result=on_result, progress=progress)
+            except _Deadline:
+                stats["complete"] = False
+                break
         fh.flush()
         os.fsync(fh.fileno())
     stats["tokens"] = tokens

@@ -42,6 +42,7 @@ class GenerateConfig:
     max_new_tokens: int = 768
     repair_rounds: int = 2
     shots: int = 1
+    answer_prefix: bool = True  # start the answer with "[BEGIN]\nmodule <top>" (in-process backends)
     kind: str = "spec-to-rtl"
     top: str | None = None
     tb: str | None = None
@@ -309,7 +310,8 @@ def generate_rtl(spec: str, cfg: GenerateConfig, *, backend=None, log=print, pro
         raise UserError("n must be ≥ 1 and repair rounds ≥ 0")
     retriever = load_rag(cfg.rag)
     context = retriever.context_for_spec(spec) if retriever is not None else None
-    prompt = build_prompt(spec, kind=kind, top=top, shots=cfg.shots, context=context, interface=interface)
+    prompt = build_prompt(spec, kind=kind, top=top, shots=cfg.shots, context=context, interface=interface,
+                          answer_prefix=cfg.answer_prefix)
     backend = backend or make_backend(cfg, log=log)
     ctx = backend.context_length()
     if ctx is not None:

@@ -19,6 +19,7 @@ class SamplingParams:
     max_new_tokens: int = 1024
     stop: tuple[str, ...] = DEFAULT_STOP
     seed: int = 0
+    ignore_eos: bool = False  # benchmarks of raw speed: every row runs max_new_tokens
 
     @property
     def greedy(self) -> bool:

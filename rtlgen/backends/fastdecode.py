@@ -81,7 +81,7 @@ class Batch:
 
 
 class FastDecoder:
-    def __init__(self, model, *, use_cuda_graphs: bool | None = None, kv_bucket: int = 64,
+    def __init__(self, model, *, use_cuda_graphs: bool | None = None, kv_bucket: int | None = None,
                  check_every: int = 16, compile: bool = False):
         self.model = model
         inner = model.model
@@ -100,7 +100,7 @@ class FastDecoder:
         self.inv_freq = inner.rotary_emb.inv_freq.to(self.device, torch.float32)
         self.rope_scale = float(getattr(inner.rotary_emb, "attention_scaling", 1.0) or 1.0)
         self.use_graphs = (self.device.type == "cuda") if use_cuda_graphs is None else use_cuda_graphs
-        self.kv_bucket = max(1, kv_bucket)
+        self.kv_bucket = kv_bucket  # None: T/8 rounded up to 64 (≤ 8 graphs per batch)
         self.check_every = max(1, check_every)
         self.graph_pool = None
         self.graph_failures: list[str] = []
@@ -252,6 +252,7 @@ class FastDecoder:
         done = torch.zeros(B, dtype=torch.bool)
         host = torch.empty(B, 0, dtype=torch.long)
         graphs: dict[int, object] = {}
+        bucket = self.kv_bucket or max(64, -(-T // 8 // 64) * 64)
         use_graphs = self.use_graphs
         steps = 1
         checked = 0
@@ -268,7 +269,7 @@ class FastDecoder:
             run = min(self.check_every, max_new_tokens - steps)
             for _ in range(run):
                 t = steps - 1  # suffix slot this step writes
-                Teff = min(T, (t // self.kv_bucket + 1) * self.kv_bucket)
+                Teff = min(T, (t // bucket + 1) * bucket)
                 if use_graphs:
                     try:
                         if Teff not in graphs:

@@ -120,6 +120,7 @@ class HFBackend(Backend):
             raise UserError("n must be at least 1")
         torch.manual_seed(params.seed)
         encoded = [self.encode(p) for p in prompts]
+        prefixes = [getattr(p, "prefix", "") for p in prompts]
         ctx = self.context_length()
         for i, ids in enumerate(encoded):
             if len(ids) + 1 > ctx:
@@ -170,6 +171,8 @@ class HFBackend(Backend):
                             queue.appendleft(p)
                     continue
                 for (i, _), cs in zip(batch, comps):
+                    for c in cs:
+                        c.text = prefixes[i] + c.text
                     partial.setdefault(i, []).extend(cs)
                     self.stats.tokens += sum(c.tokens for c in cs)
                     self.stats.samples += len(cs)
@@ -204,7 +207,8 @@ class HFBackend(Backend):
             texts = self.tok.batch_decode(win, skip_special_tokens=False) if stop else [""] * len(active)
             hits = []
             for r, w, text in zip(active, win, texts):
-                if (self.eos_ids and any(t in self.eos_ids for t in w[max(0, state["checked"] - lo):])) or \
+                if (self.eos_ids and not params.ignore_eos
+                        and any(t in self.eos_ids for t in w[max(0, state["checked"] - lo):])) or \
                         (stop and cut_at_stop(text, stop)[1]):
                     hits.append(r)
                     detected[r] = lo
@@ -218,7 +222,8 @@ class HFBackend(Backend):
             cs = []
             for s in range(n):
                 r = g * n + s
-                cs.append(self._finish(host[r].tolist(), stop, detected.get(r, 0)))
+                cs.append(self._finish(host[r].tolist(), stop, detected.get(r, 0),
+                                       ends=set() if params.ignore_eos else None))
             out.append(cs)
         return out
 
@@ -242,6 +247,8 @@ class HFBackend(Backend):
             kw.update(temperature=None, top_p=None, top_k=None)
         if params.stop:
             kw.update(stop_strings=list(params.stop), tokenizer=self.tok)
+        if params.ignore_eos:
+            kw.update(min_new_tokens=max_new)
         if self.cuda and self.static_cache:
             kw["cache_implementation"] = "static"
         dev = self.lm.device
@@ -249,6 +256,7 @@ class HFBackend(Backend):
         new = out[:, L:].cpu().tolist()
         res = []
         for j in range(len(batch)):
-            res.append([self._finish(new[j * n + s], tuple(params.stop), ends=self.eos_ids | {pad})
+            res.append([self._finish(new[j * n + s], tuple(params.stop),
+                                     ends=set() if params.ignore_eos else self.eos_ids | {pad})
                         for s in range(n)])
         return res

@@ -114,7 +114,7 @@ class OpenAIBackend(Backend):
             body["messages"] = prompt.messages
             data = self._post("/chat/completions", body)
         else:
-            body["prompt"] = prompt.plain
+            body["prompt"] = prompt.plain + getattr(prompt, "prefix", "")
             data = self._post("/completions", body)
         choices = data.get("choices")
         if not isinstance(choices, list):
@@ -124,6 +124,8 @@ class OpenAIBackend(Backend):
         for c in choices:
             text = (c.get("message") or {}).get("content") if self.chat else c.get("text")
             text = text or ""
+            if not self.chat:  # a completion continues the answer prefix; chat APIs cannot be prefilled
+                text = getattr(prompt, "prefix", "") + text
             reason = c.get("finish_reason") or "stop"
             # OpenAI servers drop the stop string itself; put `endmodule` back so the module is whole
             if reason == "stop" and params.stop and not cut_at_stop(text, params.stop)[1] \

@@ -50,7 +50,7 @@ class VLLMBackend(Backend):
                                  use_tqdm=progress)
         results = []
         for i, o in enumerate(outs):
-            cs = [Completion(cut_at_stop(c.text, params.stop)[0], len(c.token_ids),
+            cs = [Completion(prompts[i].prefix + cut_at_stop(c.text, params.stop)[0], len(c.token_ids),
                              "length" if c.finish_reason == "length" else "stop") for c in o.outputs]
             results.append(cs)
             self.stats.prompts += 1

@@ -103,6 +103,7 @@ class Prompt:
     top: str
     interface: str | None = None
     meta: dict = field(default_factory=dict)
+    prefix: str = ""  # start of the answer, written for the model (backends prepend it to the completion)
 
     @property
     def plain(self) -> str:
@@ -117,7 +118,10 @@ class Prompt:
 
 
 def build_prompt(spec: str, *, kind: str = "spec-to-rtl", top: str = "TopModule", shots: int = 0,
-                 context: str | None = None, interface: str | None = None) -> Prompt:
+                 context: str | None = None, interface: str | None = None, answer_prefix: bool = False) -> Prompt:
+    """The prompt for one spec. `answer_prefix` starts the answer with `[BEGIN]` and the module
+    header's first words, which keeps small models on the format (off for benchmark protocols,
+    which must match upstream)."""
     if kind not in KINDS:
         raise UserError(f"unknown task kind {kind!r} (use {', '.join(KINDS)})")
     if not spec.strip():
@@ -133,7 +137,8 @@ def build_prompt(spec: str, *, kind: str = "spec-to-rtl", top: str = "TopModule"
     user = user.lstrip("\n")
     messages = [{"role": "system", "content": template(f"{kind}.system").strip()},
                 {"role": "user", "content": user}]
-    return Prompt(messages, kind, top, interface)
+    prefix = f"[BEGIN]\nmodule {top}" if answer_prefix and kind == "spec-to-rtl" else ""
+    return Prompt(messages, kind, top, interface, prefix=prefix)
 
 
 def build_task_prompt(task, *, shots: int = 0, context: str | None = None) -> Prompt:
@@ -151,15 +156,17 @@ def build_repair_prompt(base: Prompt, code: str, errors: str, *, max_error_chars
            [{"role": "user", "content": next(m["content"] for m in base.messages if m["role"] == "user")},
             {"role": "assistant", "content": code.strip()},
             {"role": "user", "content": user}]
-    return Prompt(msgs, "spec-to-rtl" if base.kind == "spec-to-rtl" else base.kind, base.top, base.interface,
-                  dict(base.meta, repair=True))
+    return Prompt(msgs, base.kind, base.top, base.interface, dict(base.meta, repair=True),
+                  prefix=f"[BEGIN]\nmodule {base.top}" if base.prefix else "")
 
 
 def render(prompt: Prompt, tokenizer=None) -> str:
     """Text that goes into a completion model: the chat template when the tokenizer has one."""
     if tokenizer is not None and getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template(prompt.messages, tokenize=False, add_generation_prompt=True)
-    return prompt.plain
+        text = tokenizer.apply_chat_template(prompt.messages, tokenize=False, add_generation_prompt=True)
+    else:
+        text = prompt.plain
+    return text + prompt.prefix
 
 
 _BEGIN_DONE = re.compile(r"\[BEGIN\](.*?)(?:\[DONE\]|\Z)", re.S)

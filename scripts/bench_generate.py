@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Sampling throughput: naive `model.generate` vs rtlgen's `hf` backend, in the same run.
+
+Workload (the issue's): VerilogEval v2 spec-to-rtl, all 156 prompts (0-shot, chat template),
+n = 20 samples a prompt, T = 0.85, top_p = 0.95, 256 new tokens a sample.
+
+* naive   — `model.generate(num_return_sequences=20, do_sample=True)`, dynamic cache, batch of
+            `--naive-batch` rows, every row forced to 256 tokens (`min_new_tokens`); over the first
+            `--naive-rows` rows only (it is slow; the rate is what counts).
+* hf-fixed — rtlgen's hf backend (prefix-shared static-cache decoder, CUDA graphs on GPU) with EOS
+            and stop strings ignored, so every row samples exactly 256 tokens: the like-for-like number.
+* hf-stop  — the same backend as `rtlgen eval` uses it: stop at `endmodule`/EOS, early exit; sampled
+            tokens (up to each stop) per wall second, and the wall time of the whole workload.
+
+GPU (see /work/shared/device/README.md for moving the model and the benchmark over):
+    python scripts/bench_generate.py --model /root/m/smollm2.gguf \
+        --bench-path .carry/bench/verilog-eval-v2 --out $OUT/bench_generate.json
+CPU smoke run with a tiny random model (what CI runs):
+    python scripts/bench_generate.py --tiny --limit-prompts 4 --n 2 --max-new-tokens 16 \
+        --naive-rows 4 --naive-batch 4 --batch-rows 8 --out /tmp/bench.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def sync():
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def prompts_for(bench_path: str | None, limit: int | None, tiny: bool):
+    from rtlgen.prompts import build_prompt, build_task_prompt
+
+    if bench_path:
+        from eval.benchmarks import get_benchmark
+
+        tasks = list(get_benchmark("verilogeval-v2-spec", bench_path).load().values())
+        prompts = [build_task_prompt(t, shots=0) for t in tasks]
+    elif tiny:
+        prompts = [build_prompt(f"Implement a module named TopModule that adds {i + 2} numbers" + " carefully" * i)
+                   for i in range(16)]
+    else:
+        raise SystemExit("give --bench-path (VerilogEval v2 checkout) or --tiny")
+    return prompts[:limit] if limit else prompts
+
+
+def run_naive(lm, prompts, n, rows_limit, batch_rows, max_new, temperature, top_p):
+    """Plain `model.generate`: the baseline everybody starts from."""
+    import torch
+
+    from rtlgen.prompts import render
+
+    tok, model = lm.tokenizer, lm.model
+    chat = bool(tok.chat_template)
+    per_batch = max(1, batch_rows // n)
+    n_prompts = max(1, -(-rows_limit // n)) if rows_limit else len(prompts)
+    todo = prompts[:n_prompts]
+    rows = tokens = 0
+    sync()
+    start = time.time()
+    for s in range(0, len(todo), per_batch):
+        texts = [render(p, tok) for p in todo[s:s + per_batch]]
+        enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=not chat).to(lm.device)
+        with torch.no_grad():
+            out = model.generate(**enc, do_sample=True, temperature=temperature, top_p=top_p,
+                                 num_return_sequences=n, max_new_tokens=max_new, min_new_tokens=max_new,
+                                 pad_token_id=tok.pad_token_id)
+        rows += out.shape[0]
+        tokens += out.shape[0] * (out.shape[1] - enc["input_ids"].shape[1])
+    sync()
+    sec = time.time() - start
+    return {"rows": rows, "prompts": len(todo), "batch_rows": per_batch * n, "tokens": tokens,
+            "seconds": round(sec, 3), "tokens_per_s": round(tokens / sec, 1)}
+
+
+def run_backend(lm, prompts, n, batch_rows, max_new, temperature, top_p, fixed, cuda_graphs):
+    from rtlgen.backends import SamplingParams
+    from rtlgen.backends.hf import HFBackend
+
+    be = HFBackend(loaded=lm, batch_size=batch_rows, impl="auto", cuda_graphs=cuda_graphs, log=print)
+    params = SamplingParams(n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new,
+                            stop=() if fixed else ("endmodule",), ignore_eos=fixed, seed=0)
+    sync()
+    start = time.time()
+    res = be.generate(prompts, params, progress=False)
+    sync()
+    sec = time.time() - start
+    toks = sum(c.tokens for cs in res for c in cs)
+    finishes: dict[str, int] = {}
+    for cs in res:
+        for c in cs:
+            finishes[c.finish] = finishes.get(c.finish, 0) + 1
+    return {"rows": sum(len(cs) for cs in res), "prompts": len(prompts), "batch_rows": batch_rows,
+            "tokens": toks, "seconds": round(sec, 3), "tokens_per_s": round(toks / sec, 1),
+            "finish": finishes, "impl": be.impl, "cuda_graphs": be.describe().get("cuda_graphs"),
+            "graph_failures": be.describe().get("cuda_graph_failures")}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="smollm2-135m", help="alias, HF dir or .gguf (GPU: /root/m/smollm2.gguf)")
+    ap.add_argument("--tiny", action="store_true", help="build a tiny random Llama instead (CPU smoke test)")
+    ap.add_argument("--bench-path", help="VerilogEval v2 checkout (holds dataset_spec-to-rtl/)")
+    ap.add_argument("--limit-prompts", type=int)
+    ap.add_argument("--n", type=int, default=20)
+    ap.add_argument("--max-new-tokens", type=int, default=256)
+    ap.add_argument("--temperature", type=float, default=0.85)
+    ap.add_argument("--top-p", type=float, default=0.95)
+    ap.add_argument("--naive-rows", type=int, default=1024, help="rows for the naive baseline (0 = all)")
+    ap.add_argument("--naive-batch", type=int, default=512)
+    ap.add_argument("--batch-rows", default="1024,2048", help="comma list of hf batch sizes (rows) to try")
+    ap.add_argument("--no-stop-run", action="store_true", help="skip the stop-at-endmodule run")
+    ap.add_argument("--no-cuda-graphs", action="store_true")
+    ap.add_argument("--dtype", default=None)
+    ap.add_argument("--out", default=os.path.join(os.environ.get("OUT", "results/generate"), "bench_generate.json"))
+    args = ap.parse_args()
+
+    import torch
+
+    from rtlgen.runtime import load_model
+
+    t0 = time.time()
+    if args.tiny:
+        sys.path.insert(0, str(REPO / "tests"))
+        from gen_helpers import build_tiny_llama
+
+        model_spec = str(build_tiny_llama(Path(tempfile.mkdtemp()) / "tiny"))
+    else:
+        model_spec = args.model
+    lm = load_model(model_spec, dtype=args.dtype)
+    load_s = time.time() - t0
+    prompts = prompts_for(args.bench_path, args.limit_prompts, args.tiny)
+    from rtlgen.backends.hf import HFBackend
+
+    plen = [HFBackend(loaded=lm, log=lambda *a: None).prompt_tokens(p) for p in prompts]
+    report = {
+        "workload": {"prompts": len(prompts), "n": args.n, "max_new_tokens": args.max_new_tokens,
+                     "temperature": args.temperature, "top_p": args.top_p,
+                     "prompt_tokens": {"min": min(plen), "mean": round(sum(plen) / len(plen), 1), "max": max(plen)}},
+        "model": {"spec": "tiny-random-llama" if args.tiny else args.model, "path": lm.path, "device": lm.device,
+                  "dtype": lm.dtype, "load_seconds": round(load_s, 2)},
+        "machine": {"gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+                    "torch": torch.__version__, "python": platform.python_version(),
+                    "transformers": __import__("transformers").__version__},
+        "runs": {},
+    }
+    graphs = False if args.no_cuda_graphs else None
+
+    def save():
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+
+    # the backend first: a crash of the baseline must not cost the main number
+    for br in [int(x) for x in args.batch_rows.split(",") if x]:
+        try:
+            report["runs"][f"hf-fixed@{br}"] = run_backend(lm, prompts, args.n, br, args.max_new_tokens,
+                                                           args.temperature, args.top_p, True, graphs)
+        except Exception as exc:  # keep going: record what broke
+            report["runs"][f"hf-fixed@{br}"] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+        print(f"hf-fixed@{br}: {report['runs'][f'hf-fixed@{br}']}", flush=True)
+        save()
+    best = max((k for k in report["runs"] if "tokens_per_s" in report["runs"][k]),
+               key=lambda k: report["runs"][k]["tokens_per_s"], default=None)
+    if not args.no_stop_run and best:
+        br = report["runs"][best]["batch_rows"]
+        report["runs"][f"hf-stop@{br}"] = run_backend(lm, prompts, args.n, br, args.max_new_tokens,
+                                                      args.temperature, args.top_p, False, graphs)
+        print(f"hf-stop@{br}: {report['runs'][f'hf-stop@{br}']}", flush=True)
+        save()
+    try:
+        report["runs"][f"naive@{args.naive_batch}"] = run_naive(
+            lm, prompts, args.n, args.naive_rows, args.naive_batch, args.max_new_tokens, args.temperature, args.top_p)
+    except Exception as exc:
+        report["runs"][f"naive@{args.naive_batch}"] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+    save()
+    print(f"\n{'run':<18}{'rows':>7}{'tokens':>10}{'seconds':>10}{'tokens/s':>12}")
+    for k, r in report["runs"].items():
+        if "error" in r:
+            print(f"{k:<18} ERROR {r['error'][:80]}")
+        else:
+            print(f"{k:<18}{r['rows']:>7}{r['tokens']:>10}{r['seconds']:>10.1f}{r['tokens_per_s']:>12,.0f}")
+    if best and f"naive@{args.naive_batch}" in report["runs"] and "tokens_per_s" in report["runs"][f"naive@{args.naive_batch}"]:
+        sp = report["runs"][best]["tokens_per_s"] / report["runs"][f"naive@{args.naive_batch}"]["tokens_per_s"]
+        report["speedup_best_vs_naive"] = round(sp, 2)
+        print(f"best hf ({best}) is {sp:.1f}x naive")
+        save()
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
