@@ -89,7 +89,7 @@ def generate_benchmark_samples(tasks: list, out_file: Path, *, model: str, adapt
                 ctx = retriever.context_for_spec(t.prompt) if retriever is not None else None
                 prompts.append(build_task_prompt(t, shots=shots, context=ctx))
             params = SamplingParams(n=need, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
-                                    seed=seed + sum(have.values()))
+                                    seed=seed + sum(have.values()), too_long="empty")
 
             def on_result(i, comps, group=group, need=need):
                 nonlocal tokens

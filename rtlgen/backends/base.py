@@ -20,6 +20,7 @@ class SamplingParams:
     stop: tuple[str, ...] = DEFAULT_STOP
     seed: int = 0
     ignore_eos: bool = False  # benchmarks of raw speed: every row runs max_new_tokens
+    too_long: str = "error"  # a prompt beyond the context: "error" (UserError) or "empty" (n empty answers)
 
     @property
     def greedy(self) -> bool:

@@ -122,11 +122,18 @@ class HFBackend(Backend):
         encoded = [self.encode(p) for p in prompts]
         prefixes = [getattr(p, "prefix", "") for p in prompts]
         ctx = self.context_length()
+        results: list[list[Completion] | None] = [None] * len(prompts)
+        skipped = []
         for i, ids in enumerate(encoded):
             if len(ids) + 1 > ctx:
-                raise UserError(f"prompt {i} has {len(ids)} tokens, more than the model's context of {ctx}")
-        order = sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))
-        results: list[list[Completion] | None] = [None] * len(prompts)
+                if params.too_long != "empty":
+                    raise UserError(f"prompt {i} has {len(ids)} tokens, more than the model's context of {ctx}")
+                skipped.append(i)
+        for i in skipped:  # reported at once: an empty answer is scored "no module found"
+            results[i] = [Completion("", 0, "too_long") for _ in range(params.n)]
+            if on_result is not None:
+                on_result(i, results[i])
+        order = sorted((i for i in range(len(prompts)) if results[i] is None), key=lambda i: -len(encoded[i]))
         partial: dict[int, list[Completion]] = {}
         start = time.time()
         tokens0 = self.stats.tokens
@@ -144,7 +151,7 @@ class HFBackend(Backend):
 
         enqueue(order, None)
         with _progress(progress) as prog:
-            bar = prog.add_task(f"sampling ({self.impl})", total=len(prompts) * params.n, rate="")
+            bar = prog.add_task(f"sampling ({self.impl})", total=len(order) * params.n, rate="")
             while queue:
                 # group consecutive items with the same sample count into one batch of ≤ rows
                 first = queue.popleft()
