@@ -188,3 +188,22 @@ def test_openai_unreachable_gives_up(tmp_path):
     be = get_backend("openai", endpoint="http://127.0.0.1:9/v1", model="m", max_retries=1, backoff_s=0.01, **QUIET)
     with pytest.raises(UserError, match="failed after 2 tries"):
         be.generate(_prompts(1), SamplingParams(), progress=False)
+
+
+@pytest.mark.parametrize("graphs", [False, True])
+def test_fast_decoder_graph_bookkeeping(fast, graphs):
+    """With graph bookkeeping (warm-up, rewind, one 'graph' per KV bucket, emulated on CPU) the
+    greedy tokens equal plain eager decoding; buckets of 4 force several captures in 21 steps."""
+    import torch
+
+    from rtlgen.backends.fastdecode import FastDecoder
+
+    ids = [fast.encode(p) for p in _prompts(3)]
+    ref = FastDecoder(fast.model, use_cuda_graphs=False, kv_bucket=4, check_every=5)
+    dec = FastDecoder(fast.model, use_cuda_graphs=graphs, kv_bucket=4, check_every=5)
+    a, sa = ref.run_batch(ids, 2, 22, 0.0, 1.0, lambda act, h: [])
+    b, sb = dec.run_batch(ids, 2, 22, 0.0, 1.0, lambda act, h: [])
+    assert sa == sb == 22 and a.shape == (6, 22) and torch.equal(a, b)
+    # early exit: a check that stops every row ends the batch at the first chunk boundary
+    c, sc = dec.run_batch(ids, 2, 22, 0.0, 1.0, lambda act, h: act if h.shape[1] >= 6 else [])
+    assert sc < 22 and torch.equal(c, a[:, :c.shape[1]])

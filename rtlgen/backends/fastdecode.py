@@ -57,6 +57,13 @@ def _rotate_half(x):
     return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
 
 
+class _Rerun:
+    """Stands in for a CUDA graph on CPU so tests exercise warm-up, rewind and bucket switching."""
+
+    def __init__(self, fn):
+        self.replay = fn
+
+
 @dataclass
 class Batch:
     """Everything one static-shape batch needs on the device."""
@@ -216,7 +223,35 @@ class FastDecoder:
         b.out.index_copy_(1, (b.t + 1).view(1), nxt[:, None])
         b.t.add_(1)
 
+    def _host_copy(self, out: torch.Tensor, lo: int, hi: int):
+        src = out[:, lo:hi]
+        if src.device.type != "cuda":
+            return src.clone(), None
+        dst = torch.empty(src.shape, dtype=src.dtype, pin_memory=True)
+        dst.copy_(src, non_blocking=True)
+        ev = torch.cuda.Event()
+        ev.record()
+        return dst, ev
+
+    def _warmup(self, b: Batch, t: int, Teff: int, temperature: float, top_p: float):
+        """One eager step before the first capture (lazy cuBLAS/allocator init must not happen
+        inside a capture), then rewind the step counter and the fed token: the captured step
+        recomputes and overwrites everything the warm-up wrote."""
+        saved = b.tok.clone()
+        if self.device.type == "cuda":
+            s = torch.cuda.Stream()
+            s.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(s):
+                self._step(b, Teff, temperature, top_p)
+            torch.cuda.current_stream().wait_stream(s)
+        else:
+            self._step(b, Teff, temperature, top_p)
+        b.tok.copy_(saved)
+        b.t.fill_(t)
+
     def _capture(self, b: Batch, Teff: int, temperature: float, top_p: float):
+        if self.device.type != "cuda":  # CPU tests of the graph bookkeeping: "replay" reruns the step
+            return _Rerun(lambda: self._step(b, Teff, temperature, top_p))
         g = torch.cuda.CUDAGraph()
         with torch.cuda.graph(g, pool=self.graph_pool):
             self._step(b, Teff, temperature, top_p)
@@ -255,44 +290,43 @@ class FastDecoder:
         bucket = self.kv_bucket or max(64, -(-T // 8 // 64) * 64)
         use_graphs = self.use_graphs
         steps = 1
-        checked = 0
+        # The host looks at chunk k while the device already runs chunk k+1: tokens are copied
+        # asynchronously into pinned memory, so the GPU does not idle during the stop check.
+        pending = self._host_copy(b.out, 0, 1)
+        copied = 1
         while True:
-            # host-side stop check of what is new since the last check
-            new = b.out[:, checked:steps].cpu()
-            host = torch.cat((host, new), dim=1)
-            active = torch.nonzero(~done).flatten().tolist()
-            for r in stop_check(active, host):
-                done[r] = True
-            checked = steps
-            if bool(done.all()) or steps >= max_new_tokens:
-                break
             run = min(self.check_every, max_new_tokens - steps)
-            for _ in range(run):
+            for _ in range(max(0, run)):
                 t = steps - 1  # suffix slot this step writes
                 Teff = min(T, (t // bucket + 1) * bucket)
                 if use_graphs:
                     try:
                         if Teff not in graphs:
-                            if not graphs:  # warm up kernels and cuBLAS outside capture, then rewind
-                                saved = b.tok.clone()
-                                s = torch.cuda.Stream()
-                                s.wait_stream(torch.cuda.current_stream())
-                                with torch.cuda.stream(s):
-                                    self._step(b, Teff, temperature, top_p)
-                                torch.cuda.current_stream().wait_stream(s)
-                                b.tok.copy_(saved)
-                                b.t.fill_(t)
+                            if not graphs:
+                                self._warmup(b, t, Teff, temperature, top_p)
                             graphs[Teff] = self._capture(b, Teff, temperature, top_p)
                         graphs[Teff].replay()
-                    except RuntimeError as exc:  # capture refused: stay correct, run eagerly
+                    except RuntimeError as exc:  # capture refused (OOM included): continue eagerly
                         self.graph_failures.append(str(exc).splitlines()[0][:200])
                         use_graphs = False
-                        torch.cuda.synchronize()
+                        if dev.type == "cuda":
+                            torch.cuda.synchronize()
                         b.t.fill_(t)
                         b.tok.copy_(b.out[:, t])
                         self._step(b, Teff, temperature, top_p)
                 else:
                     self._step(b, Teff, temperature, top_p)
                 steps += 1
+            new, event = pending
+            if event is not None:
+                event.synchronize()
+            host = torch.cat((host, new), dim=1)
+            active = torch.nonzero(~done).flatten().tolist()
+            for r in stop_check(active, host):
+                done[r] = True
+            if bool(done.all()) or copied == steps:
+                break
+            pending = self._host_copy(b.out, copied, steps)
+            copied = steps
         del graphs
         return host, steps
