@@ -56,7 +56,7 @@ def text_filter(code: str, preamble_head: str, cfg) -> str | None:
 _ERR_LOC = re.compile(r"^(?P<file>[^\s:]+\.(?:sv|v|svh|vh)):(?P<line>\d+):\s*(?P<msg>.*)$", re.M)
 _PARSE = re.compile(r"syntax error|malformed|i give up|invalid module item|errors? in (?:the )?module|"
                     r"unable to open include|include file .* not found|macro|preprocessor", re.I)
-COMPILE_VERSION = "3"
+COMPILE_VERSION = "4"
 
 
 def _errors(output: str) -> list[tuple[str, str]]:
@@ -74,20 +74,23 @@ def _errors(output: str) -> list[tuple[str, str]]:
 
 
 def compile_group(job: dict) -> dict:
-    """Compile one group; returns {'ok': [ids], 'fail': {id: first error line}}.
+    """Compile one chunk; returns {'ok': [target ids], 'fail': {target id: first error line}}.
 
-    job: {'modules': [{'id', 'code', 'preamble'}], 'context': [code], 'includes': {relpath: text},
-          'timeout', 'rounds'}
+    job: {'modules': [{'id', 'name', 'code', 'preamble', 'instances', 'target'}], 'context': [code],
+          'includes': {relpath: text}, 'timeout'}
 
-    Icarus parses all files as one stream, so after a syntax error its later messages can blame
-    innocent files. When the grouped compile reports any parse-class error, every file is first
-    parsed on its own (one sandboxed shell loop, unknown-module errors ignored there) and the
-    files that fail alone are removed; the remaining elaboration errors name their file reliably.
+    First the whole chunk (targets plus the siblings they instantiate) in one Icarus run: when it
+    is clean every target passes. Otherwise Icarus's messages cannot be trusted to name the right
+    file (it parses all files as one stream, so one syntax error cascades), and each target is
+    compiled on its own with exactly the siblings it instantiates (its dependency closure), all in
+    one sandboxed shell loop; package/interface files that do not parse alone are left out first.
     """
-    mods = {m["id"]: m for m in job["modules"]}
+    mods = job["modules"]
     fail: dict[str, str] = {}
     ctx = list(job.get("context", []))
     timeout = job.get("timeout", 120)
+    mem = job.get("mem_bytes", 3 << 30)
+    targets = [m for m in mods if m.get("target", True)]
     with RunDir(prefix="rtlgen-cc-") as rd:
         inc = rd / "inc"
         inc.mkdir()
@@ -100,103 +103,73 @@ def compile_group(job: dict) -> dict:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
                 dirs.add(str(target.parent.relative_to(rd)))
-        names = {}
-        for i, (mid, m) in enumerate(mods.items()):
+        file_of, by_name = {}, {}
+        for i, m in enumerate(mods):
             fn = f"m{i}.sv"
             (rd / fn).write_text((m.get("preamble", "") + "\n" + m["code"] + "\n"), encoding="utf-8")
-            names[fn] = mid
-        alive = set(names)
+            file_of[m["id"]] = fn
+            by_name.setdefault(m["name"], m)
         ctx_files = []
         for i, c in enumerate(ctx):
             fn = f"ctx{i}.sv"
             (rd / fn).write_text(c + "\n", encoding="utf-8")
             ctx_files.append(fn)
         incs = [f"-I{d}" for d in sorted(dirs)]
-        solo_ok: set[str] = set()
-        mem = job.get("mem_bytes", 3 << 30)
-        for _ in range(job.get("rounds", 8)):
-            if not alive:
-                break
-            argv = ["iverilog", "-g2012", "-t", "null", *incs, *ctx_files,
-                    *sorted(alive, key=lambda f: int(f[1:-3]))]
-            res = run(argv, rd, Limits(wall_s=timeout, mem_bytes=mem))
-            if res.timed_out or (res.returncode != 0 and not _errors(res.output) and res.signal):
-                for fn in alive:
-                    fail[names[fn]] = "compile: timeout or out of memory"
-                alive = set()
-                break
-            if res.returncode == 0:
-                break
-            errs = _errors(res.output)
-            erring = {f for f, _ in errs}
-            if any(_PARSE.search(msg) for _, msg in errs) or (erring & set(ctx_files)):
-                # parse errors cascade: re-check each erring file on its own before blaming it
-                bad_ctx = _solo(rd, sorted(erring & set(ctx_files)), incs, [], timeout)
-                ctx_files = [c for c in ctx_files if c not in bad_ctx]
-                suspects = sorted((erring & alive) - solo_ok)
-                bad = _solo(rd, suspects, incs, ctx_files, timeout)
-                solo_ok.update(f for f in suspects if f not in bad)
-                if not bad and not bad_ctx:
-                    first = next((f for f, _ in errs if f in alive), None)
-                    if first is None:
-                        break
-                    bad = {first: next(m for f, m in errs if f == first)}
-                for fn, msg in bad.items():
-                    fail[names[fn]] = "compile: " + msg
-                    alive.discard(fn)
-                continue
-            bad: dict[str, str] = {}
-            for f, msg in errs:
-                if f in alive:
-                    bad.setdefault(f, msg)
-            if not bad:
-                for fn in list(alive):
-                    fail[names[fn]] = "compile: " + (res.output.strip().splitlines() or ["failed"])[-1][:160]
-                alive = set()
-                break
-            for fn, msg in bad.items():
-                fail[names[fn]] = "compile: " + msg
-                alive.discard(fn)
-        else:
-            for fn in alive:
-                fail[names[fn]] = "compile: unresolved after retries"
-            alive = set()
-        if alive and res.returncode != 0:
-            for fn in alive:
-                fail[names[fn]] = "compile: " + (res.output.strip().splitlines() or ["failed"])[-1][:160]
-            alive = set()
-    return {"ok": [names[fn] for fn in alive], "fail": fail}
+        res = run(["iverilog", "-g2012", "-t", "null", *incs, *ctx_files, *[file_of[m["id"]] for m in mods]], rd,
+                  Limits(wall_s=timeout, mem_bytes=mem))
+        if res.returncode == 0 and not res.timed_out:
+            return {"ok": [m["id"] for m in targets], "fail": {}}
+        if ctx_files:
+            bad_ctx = _loop(rd, {c: [c] for c in ctx_files}, incs, timeout, mem)
+            ctx_files = [c for c in ctx_files if bad_ctx.get(c) is None]
+        plans = {}
+        for t in targets:
+            files, seen, stack = [file_of[t["id"]]], {t["name"]}, list(t.get("instances", []))
+            while stack:
+                d = stack.pop()
+                if d in seen or d not in by_name:
+                    continue
+                seen.add(d)
+                files.append(file_of[by_name[d]["id"]])
+                stack.extend(by_name[d].get("instances", []))
+            plans[t["id"]] = ctx_files + files
+        results = _loop(rd, plans, incs, timeout, mem)
+        ok = []
+        for t in targets:
+            err = results.get(t["id"], "timeout")
+            if err is None:
+                ok.append(t["id"])
+            else:
+                fail[t["id"]] = "compile: " + err
+    return {"ok": ok, "fail": fail}
 
 
-def _solo(rd: Path, files: list[str], incs: list[str], ctx_files: list[str], timeout: float) -> dict[str, str]:
-    """Files that fail to compile on their own for a reason other than a missing submodule."""
-    if not files:
-        return {}
+def _loop(rd: Path, plans: dict, incs: list, timeout: float, mem: int) -> dict:
+    """Run one Icarus compile per plan in a single sandboxed shell loop: {key: None or first error}."""
     import shlex
 
-    lines = []
-    for f in files:
-        cmd = ["iverilog", "-g2012", "-t", "null", *incs, *ctx_files, f]
-        lines.append(f"{' '.join(shlex.quote(c) for c in cmd)} > {shlex.quote(f)}.log 2>&1; echo $? > {shlex.quote(f)}.rc")
-    (rd / "solo.sh").write_text("\n".join(lines) + "\n")
-    run(["sh", "solo.sh"], rd, Limits(wall_s=max(timeout, 2 * len(files)), mem_bytes=3 << 30))
-    bad = {}
-    for f in files:
+    lines, keys = [], list(plans)
+    for i, k in enumerate(keys):
+        cmd = ["iverilog", "-g2012", "-t", "null", *incs, *plans[k]]
+        lines.append(f"{' '.join(shlex.quote(c) for c in cmd)} > r{i}.log 2>&1; echo $? > r{i}.rc")
+    (rd / "loop.sh").write_text("\n".join(lines) + "\n")
+    run(["sh", "loop.sh"], rd, Limits(wall_s=max(timeout, 3 * len(keys)), mem_bytes=mem))
+    out: dict = {}
+    for i, k in enumerate(keys):
         try:
-            rc = int((rd / f"{f}.rc").read_text().strip())
-            log = (rd / f"{f}.log").read_text(errors="replace")
+            rc = int((rd / f"r{i}.rc").read_text().strip())
+            log = (rd / f"r{i}.log").read_text(errors="replace")
         except (OSError, ValueError):
-            bad[f] = "timeout"
+            out[k] = "timeout"
             continue
         if rc == 0:
+            out[k] = None
             continue
-        errs = [(ef, msg) for ef, msg in _errors(log) if "unknown module type" not in msg.lower()]
-        own = [msg for ef, msg in errs if ef == f]
-        if own or (errs and not any(ef == f for ef, _ in _errors(log))):
-            bad[f] = (own or [errs[0][1]])[0]
-        elif not _errors(log) and "unknown module" not in log.lower() and "were missing" not in log.lower():
-            bad[f] = (log.strip().splitlines() or ["failed"])[-1][:160]
-    return bad
+        errs = _errors(log)
+        mine = [plans[k][-1] if plans[k] else "", plans[k][0] if plans[k] else ""]
+        own = [msg for f, msg in errs if f in mine]
+        out[k] = (own or [msg for _, msg in errs] or (log.strip().splitlines() or ["failed"])[-1:])[0][:160]
+    return out
 
 
 def compile_job(args):

@@ -183,14 +183,19 @@ def build(cfg: DataConfig, out: Path, *, progress: bool = True, log=print) -> di
                         "kind": m["kind"], "instances": m["instances"], "preamble": res["preamble"], "doc": m.get("doc", ""),
                         "head": f["data"][:2000].decode("utf-8", "replace")}
                 modules.append(item)
-        # includes: every header-ish file of the source, by path
+        # includes: header files, and any file an `include directive of the source names
+        included: dict[str, set[str]] = defaultdict(set)
         for f in files:
-            if f["path"].lower().endswith((".vh", ".svh", ".v", ".sv")) and f["path"] not in includes[f["source"]]:
-                if f["path"].lower().endswith((".vh", ".svh")):
-                    try:
-                        includes[f["source"]][f["path"]] = f["data"].decode("utf-8")
-                    except UnicodeDecodeError:
-                        pass
+            for mm in re.finditer(rb'`include\s+"([^"]+)"', f["data"]):
+                included[f["source"]].add(mm.group(1).decode("utf-8", "replace").rsplit("/", 1)[-1])
+        for f in files:
+            base = f["path"].rsplit("/", 1)[-1]
+            if (f["path"].lower().endswith((".vh", ".svh")) or base in included[f["source"]]) \
+                    and f["path"] not in includes[f["source"]]:
+                try:
+                    includes[f["source"]][f["path"]] = f["data"].decode("utf-8")
+                except UnicodeDecodeError:
+                    pass
         funnel.after("modules extracted", len(modules))
 
         # --- license gate
@@ -373,7 +378,8 @@ def _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog):
                     names.add(d)
                     extra.append(first[d])
                     stack.extend(first[d]["instances"])
-                payload = {"modules": [{"id": m["id"], "code": m["code"], "preamble": m["preamble"]}
+                payload = {"modules": [{"id": m["id"], "code": m["code"], "preamble": m["preamble"], "name": m["name"],
+                                        "instances": m["instances"], "target": m in targets}
                                        for m in targets + extra],
                            "context": ctx, "includes": includes.get(repo, {}), "timeout": cfg.filter.compile_timeout_s,
                            "rounds": cfg.filter.compile_rounds}

@@ -89,12 +89,16 @@ def test_grouped_compile_blames_the_right_files():
     from data_pipeline.filters import compile_group
 
     job = {"modules": [
-        {"id": "bad", "code": "module bad(input a, output y);\n assign y = a\n wire q = ;\nendmodule", "preamble": ""},
-        {"id": "top", "code": "module top(input a, output y);\n leaf u(.a(a), .y(y));\nendmodule", "preamble": ""},
-        {"id": "leaf", "code": "module leaf(input a, output y);\n assign y = ~a;\nendmodule", "preamble": ""},
-        {"id": "orphan", "code": "module orphan(input a, output y);\n nothere u(.a(a), .y(y));\nendmodule", "preamble": ""},
-        {"id": "inc", "code": "module inc(input a, output y);\n assign y = `INV a;\nendmodule",
-         "preamble": '`include "defs.vh"'},
+        {"id": "bad", "name": "bad", "instances": [], "preamble": "",
+         "code": "module bad(input a, output y);\n assign y = a\n wire q = ;\nendmodule"},
+        {"id": "top", "name": "top", "instances": ["leaf"], "preamble": "",
+         "code": "module top(input a, output y);\n leaf u(.a(a), .y(y));\nendmodule"},
+        {"id": "leaf", "name": "leaf", "instances": [], "preamble": "",
+         "code": "module leaf(input a, output y);\n assign y = ~a;\nendmodule"},
+        {"id": "orphan", "name": "orphan", "instances": ["nothere"], "preamble": "",
+         "code": "module orphan(input a, output y);\n nothere u(.a(a), .y(y));\nendmodule"},
+        {"id": "inc", "name": "inc", "instances": [], "preamble": '`include "defs.vh"',
+         "code": "module inc(input a, output y);\n assign y = `INV a;\nendmodule"},
     ], "context": [], "includes": {"rtl/defs.vh": "`define INV ~\n"}}
     res = compile_group(job)
     assert sorted(res["ok"]) == ["inc", "leaf", "top"]
