@@ -22,11 +22,14 @@ def register(app: typer.Typer) -> None:
 
         tb = next((p for p in (spec.parent / "tb.v", spec.parent / "tb.sv") if p.exists()), None)
         out = out_dir / (spec.parent.name + ".v")
-        argv = ["generate", str(spec), "-o", str(out), "--model", model, "-n", "2", "--repair", "1",
+        argv = ["generate", str(spec), "-o", str(out), "--model", model, "-n", "4", "--repair", "1",
                 "--max-new-tokens", "256", "--shots", "1"]
         if tb is not None:
             argv += ["--tb", str(tb)]
         typer.echo("running: rtlgen " + " ".join(argv))
         rc = cli_main(argv)
+        if rc == 2:  # bad input or environment: the message is already printed
+            raise SystemExit(rc)
+        # rc 1 only means no candidate compiled (the small default model often fails): the demo
+        # itself worked, so it reports where everything went and succeeds
         typer.echo(f"demo result: {out.resolve()} (report {out.with_suffix('.report.json').resolve()})")
-        raise SystemExit(rc)
