@@ -56,7 +56,8 @@ def text_filter(code: str, preamble_head: str, cfg) -> str | None:
 _ERR_LOC = re.compile(r"^(?P<file>[^\s:]+\.(?:sv|v|svh|vh)):(?P<line>\d+):\s*(?P<msg>.*)$", re.M)
 _PARSE = re.compile(r"syntax error|malformed|i give up|invalid module item|errors? in (?:the )?module|"
                     r"unable to open include|include file .* not found|macro|preprocessor", re.I)
-COMPILE_VERSION = "4"
+COMPILE_VERSION = "5"
+PER_MODULE_S = 15.0
 
 
 def _errors(output: str) -> list[tuple[str, str]]:
@@ -116,7 +117,7 @@ def compile_group(job: dict) -> dict:
             ctx_files.append(fn)
         incs = [f"-I{d}" for d in sorted(dirs)]
         res = run(["iverilog", "-g2012", "-t", "null", *incs, *ctx_files, *[file_of[m["id"]] for m in mods]], rd,
-                  Limits(wall_s=timeout, mem_bytes=mem))
+                  Limits(wall_s=min(timeout, 60), mem_bytes=mem))
         if res.returncode == 0 and not res.timed_out:
             return {"ok": [m["id"] for m in targets], "fail": {}}
         if ctx_files:
@@ -150,10 +151,14 @@ def _loop(rd: Path, plans: dict, incs: list, timeout: float, mem: int) -> dict:
 
     lines, keys = [], list(plans)
     for i, k in enumerate(keys):
-        cmd = ["iverilog", "-g2012", "-t", "null", *incs, *plans[k]]
-        lines.append(f"{' '.join(shlex.quote(c) for c in cmd)} > r{i}.log 2>&1; echo $? > r{i}.rc")
+        # a per-command limit: one pathological module must not eat the loop's whole budget
+        cmd = ["timeout", "-s", "KILL", str(int(PER_MODULE_S)), "iverilog", "-g2012", "-t", "null", *incs, *plans[k]]
+        # ulimit -t caps the CPU of ivl too (timeout alone only kills the iverilog driver)
+        lines.append(f"(ulimit -t {int(PER_MODULE_S)}; {' '.join(shlex.quote(c) for c in cmd)}) > r{i}.log 2>&1; "
+                     f"echo $? > r{i}.rc")
     (rd / "loop.sh").write_text("\n".join(lines) + "\n")
-    run(["sh", "loop.sh"], rd, Limits(wall_s=max(timeout, 3 * len(keys)), mem_bytes=mem))
+    run(["sh", "loop.sh"], rd, Limits(wall_s=max(timeout, (PER_MODULE_S + 1) * len(keys)), mem_bytes=mem,
+                                     cpu_s=int((PER_MODULE_S + 1) * len(keys)) + 5))
     out: dict = {}
     for i, k in enumerate(keys):
         try:
@@ -164,6 +169,9 @@ def _loop(rd: Path, plans: dict, incs: list, timeout: float, mem: int) -> dict:
             continue
         if rc == 0:
             out[k] = None
+            continue
+        if rc in (124, 137, 152):
+            out[k] = "timeout"
             continue
         errs = _errors(log)
         mine = [plans[k][-1] if plans[k] else "", plans[k][0] if plans[k] else ""]
