@@ -13,6 +13,8 @@ report every prompt's n completions through `on_result` as soon as they are done
 
 from __future__ import annotations
 
+import os
+
 import time
 from collections import deque
 
@@ -55,6 +57,8 @@ class HFBackend(Backend):
         if impl == "fast" and reason:
             raise UserError(f"the fast decode path cannot run this model: {reason}")
         self.impl = "fast" if impl in ("auto", "fast") and not reason else "generate"
+        if cuda_graphs is None and os.environ.get("RTLGEN_CUDA_GRAPHS") == "0":
+            cuda_graphs = False  # escape hatch while graph capture with on-device sampling is unreliable
         self.fast = (fastdecode.FastDecoder(self.model, use_cuda_graphs=cuda_graphs, check_every=check_every,
                                             compile=compile) if self.impl == "fast" else None)
         self.stats = GenStats()
