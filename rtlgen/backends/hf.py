@@ -48,6 +48,7 @@ class HFBackend(Backend):
         self.log = log
         self.static_cache = static_cache
         self.cuda = self.lm.device.startswith("cuda")
+        self._auto_rows = batch_size is None
         self.batch_rows = batch_size or (1024 if self.cuda else 8)
         from rtlgen.backends import fastdecode
 
@@ -61,6 +62,8 @@ class HFBackend(Backend):
             cuda_graphs = False  # escape hatch while graph capture with on-device sampling is unreliable
         self.fast = (fastdecode.FastDecoder(self.model, use_cuda_graphs=cuda_graphs, check_every=check_every,
                                             compile=compile) if self.impl == "fast" else None)
+        if self.fast is not None and self.cuda and self._auto_rows:
+            self.batch_rows = 4096  # prefix sharing keeps a row small; capped by free memory per batch
         self.stats = GenStats()
         eos = self.tok.eos_token_id
         gen_eos = getattr(getattr(self.model, "generation_config", None), "eos_token_id", None)
@@ -76,6 +79,9 @@ class HFBackend(Backend):
              "batch_rows": self.batch_rows, "chat_template": self.lm.has_chat_template}
         if self.fast is not None:
             d["cuda_graphs"] = self.fast.use_graphs
+            d["graphs_captured"] = self.fast.graphs_captured
+            d["fused_prefix_attention"] = self.fast.fused_status
+            d["sampler"] = "inverse-CDF from pre-drawn uniform noise (no RNG inside graphs)"
             if self.fast.graph_failures:
                 d["cuda_graph_failures"] = self.fast.graph_failures[:3]
         return d
@@ -123,6 +129,8 @@ class HFBackend(Backend):
         if params.n < 1:
             raise UserError("n must be at least 1")
         torch.manual_seed(params.seed)
+        if self.fast is not None:
+            self.fast.seed(params.seed)
         encoded = [self.encode(p) for p in prompts]
         prefixes = [getattr(p, "prefix", "") for p in prompts]
         ctx = self.context_length()
@@ -163,6 +171,12 @@ class HFBackend(Backend):
                 while queue and queue[0][1] == first[1] and (len(batch) + 1) * first[1] <= rows:
                     batch.append(queue.popleft())
                 max_new = min(params.max_new_tokens, ctx - max(len(encoded[i]) for i, _ in batch))
+                cap = self._rows_that_fit(max(1, max_new))
+                if len(batch) * first[1] > cap and len(batch) > 1:  # too many prompts for free memory
+                    keep = max(1, cap // first[1])
+                    for item in reversed(batch[keep:]):
+                        queue.appendleft(item)
+                    batch = batch[:keep]
                 try:
                     comps = self._run(batch, encoded, params, max(1, max_new))
                 except torch.OutOfMemoryError:
@@ -198,6 +212,22 @@ class HFBackend(Backend):
         self.batch_rows = rows
         self.stats.seconds += time.time() - start
         return results
+
+    def _rows_that_fit(self, max_new: int) -> int:
+        """Rows whose suffix KV cache (the per-row memory of the fast path) takes at most half of
+        the free CUDA memory; the OOM halving below stays the safety net."""
+        if not (self.cuda and self.fast is not None):
+            return 1 << 30
+        import torch
+
+        try:
+            free, _total = torch.cuda.mem_get_info()
+            free += torch.cuda.memory_reserved() - torch.cuda.memory_allocated()  # cached by torch: reusable
+        except Exception:  # noqa: BLE001
+            return 1 << 30
+        f = self.fast
+        per_row = len(f.layers) * 2 * f.nkv * f.hd * max_new * torch.finfo(f.dtype).bits // 8
+        return max(1, int(0.5 * free) // max(1, per_row))
 
     def _run(self, batch, encoded, params: SamplingParams, max_new: int) -> list[list[Completion]]:
         if self.impl == "fast":
