@@ -160,7 +160,7 @@ def build(cfg: DataConfig, out: Path, *, progress: bool = True, log=print) -> di
                 cached[key] = res
             cache.commit()
         modules, testbenches, held_out = [], [], []
-        contexts: dict[str, list[str]] = defaultdict(list)
+        contexts: dict[str, dict[str, str]] = defaultdict(dict)
         includes: dict[str, dict[str, str]] = defaultdict(dict)
         parsers = Counter()
         for f in files:
@@ -175,7 +175,8 @@ def build(cfg: DataConfig, out: Path, *, progress: bool = True, log=print) -> di
                 except UnicodeDecodeError:
                     pass
             for c in res["context"]:
-                contexts[f["source"]].append(c["code"])
+                # one definition per package/interface name: a second version would be a redeclaration
+                contexts[f["source"]].setdefault(c["name"], c["code"])
             for m in res["modules"]:
                 item = {"id": sha(f"{f['source']}|{f['path']}|{m['name']}|{m['line_start']}", 16), "name": m["name"],
                         "code": m["code"], "repo": f["source"], "commit": f["commit"], "path": f["path"],
@@ -363,7 +364,7 @@ def _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog):
             while len(layers) <= k:
                 layers.append([])
             layers[k].append(m)
-        ctx = sorted(set(contexts.get(repo, [])))
+        ctx = [code for _, code in sorted(contexts.get(repo, {}).items())]
         first = {m["name"]: m for m in layers[0]} if layers else {}
         for layer in layers:
             # chunks of targets, each with the transitive closure of the siblings it instantiates
