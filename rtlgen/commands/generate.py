@@ -34,6 +34,10 @@ def register(app: typer.Typer) -> None:
         config: Optional[Path] = typer.Option(None, "--config", help="YAML with GenerateConfig keys"),
         set_: list[str] = typer.Option([], "--set", help="key=value override of any config key"),
         force: bool = typer.Option(False, "--force", help="overwrite an existing default output file"),
+        hierarchical: bool = typer.Option(False, "--hierarchical", help="decompose into sub-modules, generate and "
+                                          "test each bottom-up, assemble, check the whole (rtlgen.hierarchical)"),
+        plan: Optional[Path] = typer.Option(None, "--plan", help="YAML/JSON decomposition for --hierarchical "
+                                            "(default: the model writes one)"),
         quiet: bool = typer.Option(False, "--quiet", "-q"),
     ) -> None:
         """Generate N candidates, check them (Icarus, Verilator, your testbench), repair, keep the best."""
@@ -56,6 +60,19 @@ def register(app: typer.Typer) -> None:
             output = spec.with_suffix(".v") if spec.suffix != ".v" else spec.with_name(spec.stem + ".gen.v")
             if output.exists() and not force:
                 raise UserError(f"{output} exists; pass -o FILE or --force to overwrite it")
+        if plan is not None and not hierarchical:
+            raise UserError("--plan needs --hierarchical")
+        if hierarchical:
+            from rtlgen.hierarchical import generate_hierarchical
+
+            report, out, rep = generate_hierarchical(text, spec, cfg, plan_path=plan, output=output, log=log,
+                                                     progress=not quiet)
+            s, a = report["summary"], report["assembled"]
+            console.print(f"[bold]{s['blocks_accepted']}/{s['blocks']} blocks accepted[/bold], assembled design: "
+                          f"{a['status']} → {out}  (report: {rep})", highlight=False)
+            if not a["compiles"]:
+                raise SystemExit(1)
+            return
         report = generate_rtl(text, cfg, log=log, progress=not quiet)
         out, rep = write_outputs(report, output)
         best = report["candidates"][report["best"]]
