@@ -88,7 +88,9 @@ def _bwrap_prefix(run_dir: Path) -> list[str]:
     assert exe
     return [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
             "--bind", str(run_dir), str(run_dir), "--unshare-all", "--die-with-parent",
-            "--new-session", "--chdir", str(run_dir), "--"]
+            "--chdir", str(run_dir), "--"]
+    # No --new-session: the sandboxed tree must stay in our process group so one killpg reaches it
+    # all (it has no controlling terminal anyway, since the group leader called setsid).
 
 
 def _limiter(limits: Limits):
@@ -103,11 +105,38 @@ def _limiter(limits: Limits):
     return apply
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _live_members(pgid: int) -> bool:
+    """Whether a non-zombie process is left in the group (orphaned zombies may never be reaped
+    when PID 1 of a container does not reap, so they must not count)."""
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != b"Z":
+            return True
+    return False
+
+
+def _kill_group(proc: subprocess.Popen, settle_s: float = 3.0) -> None:
+    """SIGKILL the whole process group and wait until no live member is left."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
-        pass
+        return
+    deadline = time.monotonic() + settle_s
+    while time.monotonic() < deadline:
+        proc.poll()  # reap the leader so that the group can empty
+        if not _live_members(proc.pid):
+            return
+        time.sleep(0.01)
 
 
 def run(argv: list[str], run_dir: Path, limits: Limits | None = None, *,

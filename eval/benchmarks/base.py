@@ -32,10 +32,14 @@ class Outcome:
     log_tail: str
     seconds: float = 0.0
     samples: int | None = None  # test vectors the testbench compared, where it says
+    mismatches: int | None = None  # of those, how many differed from the reference
 
     def to_dict(self) -> dict:
-        return {"passed": self.passed, "syntax_ok": self.syntax_ok, "failure": self.failure,
-                "log_tail": self.log_tail, "seconds": round(self.seconds, 3)}
+        d = {"passed": self.passed, "syntax_ok": self.syntax_ok, "failure": self.failure,
+             "log_tail": self.log_tail, "seconds": round(self.seconds, 3)}
+        if self.samples is not None:
+            d["vectors"], d["mismatches"] = self.samples, self.mismatches
+        return d
 
 
 def tail(text: str, limit: int = 2000) -> str:

@@ -36,11 +36,11 @@ def tb_verdict(output: str, nonce: str) -> tuple[int, int] | None:
     return None
 
 
-def judge(log: str, candidate: str, nonce: str, expected_samples: int | None) -> tuple[str, int | None]:
-    """(failure class or PASS, samples compared) in VerilogEval v2's analyzer order."""
+def judge(log: str, candidate: str, nonce: str, expected_samples: int | None) -> tuple[str, tuple[int, int] | None]:
+    """(failure class or PASS, the testbench's (mismatches, samples)) in VerilogEval v2's analyzer order."""
     code = classify_log(log, candidate)
     verdict = tb_verdict(log, nonce)
     if code in ("r", "R"):  # no compile-time class: the simulation verdict decides
         if verdict and verdict[0] == 0 and (expected_samples is None or verdict[1] == expected_samples):
-            return PASS, verdict[1]
-    return code, verdict[1] if verdict else None
+            return PASS, verdict
+    return code, verdict

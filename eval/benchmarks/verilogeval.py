@@ -69,11 +69,31 @@ class _MismatchBenchmark(Benchmark):
     def run_context(self, task: Task, reference: bool) -> dict:
         return {"expected": None if reference else self.expected_samples(task)}
 
-    def _finish(self, log: str, candidate: str, nonce: str, compiled: bool, expected: int | None) -> Outcome:
-        code, samples = judge(log, candidate, nonce, expected)
-        passed = code == PASS
-        return Outcome(syntax_ok=compiled, passed=passed, failure=None if passed else code,
-                       log_tail=tail(log), samples=samples)
+    def _compile_and_run(self, run_dir: Path, sources: list[str], binary: str, candidate: str, nonce: str,
+                         expected: int | None, any_stderr_fails: bool = False) -> Outcome:
+        """Compile with upstream's flags, delete the sources (the nonce must not be readable by the
+        design), simulate under the time limit and judge the testbench's own verdict."""
+        comp = iverilog_compile(run_dir, sources, out=binary)
+        log, stderr = comp.stdout + comp.stderr, comp.stderr
+        compiled = comp.returncode == 0 and (run_dir / binary).exists()
+        crashed = False
+        if compiled:
+            for src in sources:
+                (run_dir / src).unlink()
+            sim = vvp_run(run_dir, binary, limits=self.sim_limits())
+            log += sim.stdout + sim.stderr
+            stderr += sim.stderr
+            if sim.timed_out:
+                log += "TIMEOUT\n"
+            crashed = not sim.timed_out and (sim.truncated or sim.signal is not None or sim.returncode != 0)
+        code, verdict = judge(log, candidate, nonce, expected)
+        passed = code == PASS and not crashed
+        if crashed and code in (PASS, "r", "R"):
+            code = "F"
+        if passed and any_stderr_fails and stderr.strip():  # upstream v1: any stderr output fails the sample
+            passed, code = False, "C"
+        return Outcome(syntax_ok=compiled, passed=passed, failure=None if passed else code, log_tail=tail(log),
+                       samples=verdict[1] if verdict else None, mismatches=verdict[0] if verdict else None)
 
 
 class VerilogEvalV2(_MismatchBenchmark):
@@ -120,22 +140,8 @@ class VerilogEvalV2(_MismatchBenchmark):
         (run_dir / f"{pid}_sample.sv").write_text(candidate)
         (run_dir / f"{pid}_test.sv").write_text(tb)
         shutil.copy(root / f"{pid}_ref.sv", run_dir / f"{pid}_ref.sv")
-        comp = iverilog_compile(run_dir, [f"{pid}_sample.sv", f"{pid}_test.sv", f"{pid}_ref.sv"], out=pid)
-        log = comp.stdout + comp.stderr
-        compiled = comp.returncode == 0 and (run_dir / pid).exists()
-        if compiled:
-            for f in run_dir.glob("*.sv"):  # the nonce must not be readable by the design
-                f.unlink()
-            sim = vvp_run(run_dir, pid, limits=self.sim_limits())
-            log += sim.stdout + sim.stderr
-            if sim.timed_out:
-                log += "TIMEOUT\n"
-            elif sim.truncated or sim.signal is not None or sim.returncode != 0:
-                out = self._finish(log, candidate, nonce, True, context["expected"])
-                if not out.passed and out.failure in ("r", "R"):
-                    out.failure = "F"
-                return out
-        return self._finish(log, candidate, nonce, compiled, context["expected"])
+        return self._compile_and_run(run_dir, [f"{pid}_sample.sv", f"{pid}_test.sv", f"{pid}_ref.sv"], pid,
+                                     candidate, nonce, context["expected"])
 
 
 class VerilogEvalV2Spec(VerilogEvalV2):
@@ -208,23 +214,8 @@ class VerilogEvalV1(_MismatchBenchmark):
         tb, nonce = patch_testbench(task.meta["test"])
         name = task.task_id
         (run_dir / f"{name}.sv").write_text(tb + "\n" + candidate)
-        comp = iverilog_compile(run_dir, [f"{name}.sv"], out="test.vvp")
-        compiled = comp.returncode == 0 and (run_dir / "test.vvp").exists()
-        log = comp.stdout + comp.stderr
-        stderr = comp.stderr
-        if compiled:
-            (run_dir / f"{name}.sv").unlink()
-            sim = vvp_run(run_dir, "test.vvp", limits=self.sim_limits())
-            log += sim.stdout + sim.stderr
-            stderr += sim.stderr
-            if sim.timed_out:
-                return Outcome(True, False, "T", tail(log + "TIMEOUT\n"))
-            if sim.truncated or sim.signal is not None or sim.returncode != 0:
-                return Outcome(True, False, "F", tail(log))
-        out = self._finish(log, candidate, nonce, compiled, context["expected"])
-        if out.passed and stderr.strip():  # upstream v1: any stderr output fails the sample
-            out.passed, out.failure = False, "C"
-        return out
+        return self._compile_and_run(run_dir, [f"{name}.sv"], "test.vvp", candidate, nonce, context["expected"],
+                                     any_stderr_fails=True)
 
 
 class VerilogEvalV1Human(VerilogEvalV1):
