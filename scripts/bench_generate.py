@@ -14,7 +14,9 @@ n = 20 samples a prompt, T = 0.85, top_p = 0.95, 256 new tokens a sample.
 
 GPU (see /work/shared/device/README.md for moving the model and the benchmark over):
     python scripts/bench_generate.py --model /root/m/smollm2.gguf \
-        --bench-path .carry/bench/verilog-eval-v2 --out $OUT/bench_generate.json
+        --bench-path /root/m/bench/verilog-eval-v2 --batch-rows 1024,2048,4096 --out $OUT/bench_generate.json
+The JSON and the final table say per run whether CUDA graphs were on (and how many were captured),
+whether the fused prefix-attention kernel passed its check, and any capture failure.
 CPU smoke run with a tiny random model (what CI runs):
     python scripts/bench_generate.py --tiny --limit-prompts 4 --n 2 --max-new-tokens 16 \
         --naive-rows 4 --naive-batch 4 --batch-rows 8 --out /tmp/bench.json
@@ -104,10 +106,13 @@ def run_backend(lm, prompts, n, batch_rows, max_new, temperature, top_p, fixed, 
     for cs in res:
         for c in cs:
             finishes[c.finish] = finishes.get(c.finish, 0) + 1
+    d = be.describe()
     return {"rows": sum(len(cs) for cs in res), "prompts": len(prompts), "batch_rows": batch_rows,
-            "tokens": toks, "seconds": round(sec, 3), "tokens_per_s": round(toks / sec, 1),
-            "finish": finishes, "impl": be.impl, "cuda_graphs": be.describe().get("cuda_graphs"),
-            "graph_failures": be.describe().get("cuda_graph_failures")}
+            "batch_rows_used": be.batch_rows, "tokens": toks, "seconds": round(sec, 3),
+            "tokens_per_s": round(toks / sec, 1), "finish": finishes, "impl": be.impl,
+            "cuda_graphs": d.get("cuda_graphs"), "graphs_captured": d.get("graphs_captured"),
+            "fused_prefix_attention": d.get("fused_prefix_attention"), "sampler": d.get("sampler"),
+            "graph_failures": d.get("cuda_graph_failures")}
 
 
 def main() -> int:
@@ -122,7 +127,7 @@ def main() -> int:
     ap.add_argument("--top-p", type=float, default=0.95)
     ap.add_argument("--naive-rows", type=int, default=1024, help="rows for the naive baseline (0 = all)")
     ap.add_argument("--naive-batch", type=int, default=512)
-    ap.add_argument("--batch-rows", default="1024,2048", help="comma list of hf batch sizes (rows) to try")
+    ap.add_argument("--batch-rows", default="1024,2048,4096", help="comma list of hf batch sizes (rows) to try")
     ap.add_argument("--no-stop-run", action="store_true", help="skip the stop-at-endmodule run")
     ap.add_argument("--no-cuda-graphs", action="store_true")
     ap.add_argument("--dtype", default=None)
@@ -189,12 +194,18 @@ def main() -> int:
     except Exception as exc:
         report["runs"][f"naive@{args.naive_batch}"] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
     save()
-    print(f"\n{'run':<18}{'rows':>7}{'tokens':>10}{'seconds':>10}{'tokens/s':>12}")
+    print(f"\n{'run':<18}{'rows':>7}{'tokens':>10}{'seconds':>10}{'tokens/s':>12}  graphs  fused-attn")
     for k, r in report["runs"].items():
         if "error" in r:
             print(f"{k:<18} ERROR {r['error'][:80]}")
         else:
-            print(f"{k:<18}{r['rows']:>7}{r['tokens']:>10}{r['seconds']:>10.1f}{r['tokens_per_s']:>12,.0f}")
+            g = {True: "on", False: "off", None: "-"}[r.get("cuda_graphs")]
+            if r.get("graphs_captured"):
+                g += f"({r['graphs_captured']})"
+            print(f"{k:<18}{r['rows']:>7}{r['tokens']:>10}{r['seconds']:>10.1f}{r['tokens_per_s']:>12,.0f}  "
+                  f"{g:<7} {str(r.get('fused_prefix_attention') or '-')[:40]}")
+            if r.get("graph_failures"):
+                print(f"{'':<18} graph failure: {r['graph_failures'][0][:100]}")
     if best and f"naive@{args.naive_batch}" in report["runs"] and "tokens_per_s" in report["runs"][f"naive@{args.naive_batch}"]:
         sp = report["runs"][best]["tokens_per_s"] / report["runs"][f"naive@{args.naive_batch}"]["tokens_per_s"]
         report["speedup_best_vs_naive"] = round(sp, 2)

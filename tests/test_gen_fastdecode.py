@@ -163,3 +163,23 @@ def test_fused_attention_unavailable_falls_back(model_and_ids):
     a, _ = ref.run_batch(ids, 2, 8, 0.9, 0.95, _nostop, noise=noise)
     b, _ = dec.run_batch(ids, 2, 8, 0.9, 0.95, _nostop, noise=noise)
     assert torch.equal(a, b) and dec.fused_status.startswith("off:")
+
+
+@pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5), (torch.bfloat16, 2e-2)])
+def test_prefix_attention_and_its_log_sum_exp(dtype, tol):
+    """The lean prefix attention (scores in the model dtype, lse from max and softmax-at-max) agrees
+    with fp32 attention, left padding included; its lse is what merges prefix and suffix."""
+    g = torch.Generator().manual_seed(3)
+    G, kv, Q, P, d = 3, 2, 6, 32, 16
+    qg = (torch.randn(G, kv, Q, d, generator=g) * 2).to(dtype)
+    kp = (torch.randn(G, kv, P, d, generator=g) * 2).to(dtype)
+    vp = torch.randn(G, kv, P, d, generator=g).to(dtype)
+    bias = torch.zeros(G, 1, 1, P, dtype=dtype)
+    bias[0, ..., :20] = float("-inf")  # a short prompt: 20 padding slots
+    bias[2, ..., :1] = float("-inf")
+    dec = FastDecoder.__new__(FastDecoder)
+    dec.scale, dec.dtype = 1 / d ** 0.5, dtype
+    out, lse = dec._prefix_plain(qg, kp, vp, bias)
+    ref_o, ref_l = FastDecoder._prefix_reference(qg, kp, vp, bias, dec.scale)
+    assert torch.allclose(out.float(), ref_o, atol=tol * 3, rtol=tol * 3)
+    assert torch.allclose(lse, ref_l, atol=tol, rtol=tol)
