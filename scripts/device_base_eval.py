@@ -9,7 +9,7 @@ The GPU image has no simulators, so this job only *generates*; scoring runs wher
 (`scripts/score_base_eval.py`). Samples go to resumable JSONL files under `--work` (kept between
 calls of one device lease); the job stops starting new prompts at `--time-budget-s` and a rerun
 continues where it stopped (`--resume-tar` restores an earlier call's tarball on a fresh machine).
-What comes back under `$OUT`: `base_samples.tar.gz` (all JSONL) and `base_eval_gen.json` (stats).
+What comes back under `$OUT`: `<tag>_samples.tar.gz` (all JSONL) and `<tag>_eval_gen.json` (stats); tag `base` by default.
 
 GPU (model and benchmarks moved as /work/shared/device/README.md says):
     python scripts/device_base_eval.py --model /root/m/smollm2.gguf --bench-root .carry/bench --out $OUT
@@ -53,6 +53,8 @@ def main() -> int:
     ap.add_argument("--time-budget-s", type=float, default=540.0)
     ap.add_argument("--work", default=None, help="samples folder (default /root/m/base_eval on GPU, else a temp dir)")
     ap.add_argument("--resume-tar", default=None, help="base_samples.tar.gz of an earlier call to continue from")
+    ap.add_argument("--adapter", action="append", default=[], help="LoRA adapter dir, merged in order (repeatable)")
+    ap.add_argument("--tag", default="base", help="name of the output files: <tag>_samples.tar.gz, <tag>_eval_gen.json")
     ap.add_argument("--out", default=os.environ.get("OUT", "results/generate"))
     args = ap.parse_args()
     start = time.time()
@@ -65,7 +67,7 @@ def main() -> int:
     from rtlgen.eval_sampling import generate_benchmark_samples
     from rtlgen.runtime import load_model
 
-    work = Path(args.work or ("/root/m/base_eval" if torch.cuda.is_available() else tempfile.mkdtemp()))
+    work = Path(args.work or (f"/root/m/{args.tag}_eval" if torch.cuda.is_available() else tempfile.mkdtemp()))
     work.mkdir(parents=True, exist_ok=True)
     if args.resume_tar:
         with tarfile.open(args.resume_tar) as tf:
@@ -77,12 +79,12 @@ def main() -> int:
         model_spec = str(build_tiny_llama(Path(tempfile.mkdtemp()) / "tiny"))
     else:
         model_spec = args.model
-    lm = load_model(model_spec)
+    lm = load_model(model_spec, adapters=args.adapter or None)
     load_s = time.time() - start
     be = HFBackend(loaded=lm, batch_size=args.batch_rows)
     protocols = {"greedy": dict(n=1, temperature=0.0, top_p=1.0),
                  "sampled": dict(n=args.n_sampled, temperature=args.temperature, top_p=args.top_p)}
-    report = {"model": "tiny-random-llama" if args.tiny else args.model, "backend": be.describe(),
+    report = {"model": "tiny-random-llama" if args.tiny else args.model, "adapters": args.adapter, "backend": be.describe(),
               "load_seconds": round(load_s, 2), "max_new_tokens": args.max_new_tokens, "shots": 0,
               "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, "runs": {}}
     out = Path(args.out)
@@ -96,7 +98,7 @@ def main() -> int:
             bench = get_benchmark(name, Path(args.bench_root) / FOLDERS[name])
             tasks = list(bench.load().values())[:args.limit_tasks]
             f = work / "samples" / name / f"{proto}.jsonl"
-            stats = generate_benchmark_samples(tasks, f, model=report["model"], adapters=[], backend="hf",
+            stats = generate_benchmark_samples(tasks, f, model=report["model"], adapters=args.adapter, backend="hf",
                                                max_new_tokens=args.max_new_tokens, shots=0, seed=0,
                                                backend_instance=be, deadline=deadline, progress=False,
                                                **protocols[proto])
@@ -107,14 +109,14 @@ def main() -> int:
                   f"{stats['seconds']} s, {stats['tokens_per_s']} tok/s, complete={stats['complete']}", flush=True)
     report["seconds"] = round(time.time() - start, 1)
     report["backend"] = be.describe()
-    with tarfile.open(out / "base_samples.tar.gz", "w:gz") as tf:
+    with tarfile.open(out / f"{args.tag}_samples.tar.gz", "w:gz") as tf:
         tf.add(work / "samples", arcname="samples")
-    (out / "base_eval_gen.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out / f"{args.tag}_eval_gen.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"\n{'run':<36}{'samples':>9}{'tokens':>10}{'tok/s':>10}  done")
     for k, r in report["runs"].items():
         print(f"{k:<36}{r.get('samples_written', 0):>9}{r.get('tokens', 0):>10}{r.get('tokens_per_s') or 0:>10,.0f}"
               f"  {r.get('complete')}")
-    print(f"wrote {out / 'base_samples.tar.gz'} and {out / 'base_eval_gen.json'} in {report['seconds']} s")
+    print(f"wrote {out / (args.tag + '_samples.tar.gz')} and {out / (args.tag + '_eval_gen.json')} in {report['seconds']} s")
     return 0
 
 
