@@ -151,7 +151,10 @@ def _read_text(value: Any, base: Path, where: str) -> str:
 
 
 def plan_from_dict(data: Any, base_dir: Path, *, overall_spec: str | None = None, source: str = "file") -> Plan:
-    """Check a plan (names, ports, dependencies, acyclic) and order it bottom-up; UserError names the problem."""
+    """Check a plan (names, ports, dependencies, acyclic) and order it bottom-up; UserError names the problem.
+
+    A plan the model wrote (`source="model"`) is untrusted text: it may not name test hooks or
+    commands (they would run code the model chose) nor spec files (it would read files the model chose)."""
     if not isinstance(data, dict) or not isinstance(data.get("blocks"), list) or not data["blocks"]:
         raise UserError("plan: expected a mapping with a non-empty 'blocks' list")
     unknown_top = set(data) - {"top", "spec", "blocks"}
@@ -169,6 +172,9 @@ def plan_from_dict(data: Any, base_dir: Path, *, overall_spec: str | None = None
         if not isinstance(name, str) or not IDENT.match(name) or name in VERILOG_KEYWORDS:
             raise UserError(f"{where}: bad module name {name!r}")
         where = f"plan block {name}"
+        if source == "model" and ("test" in raw or "spec_file" in raw):
+            raise UserError(f"{where}: a model-written plan may not contain 'test' or 'spec_file' "
+                            "(tests come from the user: --tb for the top, or write the plan with --plan)")
         if "spec" in raw and "spec_file" in raw:
             raise UserError(f"{where}: give spec or spec_file, not both")
         if "spec_file" in raw:

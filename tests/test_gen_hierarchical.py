@@ -165,6 +165,16 @@ blocks:
     spec: ripple adder
     depends: [full_add]
 """
+PLAN_MODEL = """top: TopModule
+blocks:
+  - name: full_add
+    spec: A one-bit full adder; {cout, s} = a + b + cin.
+    ports: [input a, input b, input cin, output s, output cout]
+  - name: TopModule
+    spec: A 4-bit ripple-carry adder built from full_add.
+    ports: [input a 4, input b 4, output s 5]
+    depends: [full_add]
+"""
 PLAN_OK = """top: TopModule
 blocks:
   - name: full_add
@@ -186,19 +196,21 @@ def test_model_plan_command_test_and_cli(server, tmp_path, capsys):
     spec = tmp_path / "adder.txt"
     spec.write_text("A 4-bit adder: module TopModule with inputs a[3:0], b[3:0] and output s[4:0] = a + b.\n")
     (tmp_path / "tb.v").write_text(ADD_TB)
-    _Scripted.plans = [PLAN_CYCLE, PLAN_OK]
-    _Scripted.answers = {"full_add": (FA_BAD, FA), "TopModule": (TOP, TOP)}
+    _Scripted.plans = [PLAN_CYCLE, PLAN_OK, PLAN_MODEL]
+    _Scripted.answers = {"full_add": (FA.replace("cin;", "cin"), FA), "TopModule": (TOP, TOP)}
     out = tmp_path / "out" / "adder.v"
     rc = main(["generate", str(spec), "--hierarchical", "--backend", "openai", "--endpoint", server, "--model", "m",
-               "-n", "1", "--repair", "1", "--tb", str(tmp_path / "tb.v"), "-o", str(out), "-q"])
+               "-n", "1", "--repair", "2", "--tb", str(tmp_path / "tb.v"), "-o", str(out), "-q"])
     assert rc == 0, capsys.readouterr().err
-    assert _Scripted.log[:2] == [("plan", False), ("plan", True)]  # the cyclic plan was sent back once
+    # the cyclic plan was sent back, then the one with a (model-chosen) test command
+    assert _Scripted.log[:3] == [("plan", False), ("plan", True), ("plan", True)]
     rep = json.loads(out.with_suffix(".report.json").read_text())
     assert rep["plan"]["source"] == "model" and rep["plan"]["order"] == ["full_add", "TopModule"]
-    assert "cycle" in rep["plan_attempts"][0]["error"]
+    errs = [a.get("error", "") for a in rep["plan_attempts"]]
+    assert "cycle" in errs[0] and "may not contain 'test'" in errs[1] and rep["plan_attempts"][2]["ok"]
     fa, top = rep["blocks"]
-    # the shell test found the dropped carry; the repair fixed it
-    assert fa["candidates"][0]["check"]["tests_passed"] is False and fa["tests_passed"] and fa["repair_rounds_used"] == 1
+    # no test for the leaf: compile errors drove its repair, then lint-clean was enough
+    assert not fa["candidates"][0]["check"]["compiles"] and fa["accepted"] and fa["repair_rounds_used"] == 1
     assert top["has_test"] and top["tests_passed"]  # --tb became the top's test
     assert rep["assembled"]["tests_passed"] and "a + b + cin" in out.read_text()
     assert (tmp_path / "out" / "adder_blocks" / "full_add.sv").exists()
@@ -249,3 +261,28 @@ def test_cli_bad_plan(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "depends on itself" in err and "--plan needs --hierarchical" in err
     assert not (tmp_path / "o.v").exists()
+
+
+def test_showcase_script_writes_reports(server, tmp_path):
+    """scripts/showcase_generate.py on a small plan (the offload plan itself runs in the first test)."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    import showcase_generate
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(PLAN_OK.replace("top: TopModule\n", "top: TopModule\nspec: A 4-bit adder.\n"))
+    _Scripted.answers = {"full_add": (FA_BAD, FA), "TopModule": (TOP.replace("c[i+1]", "c[i]"), TOP)}
+    out = tmp_path / "gen"
+    (out / "blocks").mkdir(parents=True)
+    (out / "blocks" / "stale.sv").write_text("// an older run")
+    rc = showcase_generate.main(["--endpoint", server, "--model", "m", "-n", "1", "--repair", "1",
+                                 "--plan", str(plan), "--out", str(out), "--quiet"])
+    assert rc == 0
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["run"]["bench_scale"] == 0.3 and rep["backend"]["backend"] == "openai"
+    # the plan's shell-command test found the dropped carry and drove the repair
+    fa, top = rep["blocks"]
+    assert fa["candidates"][0]["check"]["tests_passed"] is False and fa["tests_passed"] and fa["repair_rounds_used"] == 1
+    # the top had no test: the first (multi-driven, lint-dirty) answer was repaired to a lint-clean one
+    assert not top["has_test"] and top["repair_rounds_used"] == 1 and top["lint_clean"]
+    assert sorted(p.name for p in (out / "blocks").iterdir()) == ["TopModule.sv", "full_add.sv"]
+    assert "2 of 2 blocks accepted" in (out / "report.md").read_text() and (out / "TopModule.sv").exists()
