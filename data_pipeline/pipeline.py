@@ -492,6 +492,9 @@ def _problem_stage(cfg, modules, dc, cache, funnel, contaminated, prog):
     # the prompt is new text: decontaminate it before anyone trains on it
     cands = _decontam(dc, cands, lambda c: c["prompt"], "problem prompt", contaminated, funnel, prog, cache,
                       idkey="prompt")
+    # the reference becomes a completion named TopModule (as benchmark references are): check that text too
+    cands = _decontam(dc, cands, lambda c: P.rename(c["ref"], "RefModule", "TopModule"), "problem solution",
+                      contaminated, funnel, prog, cache, idkey="prompt")
     keyed = {}
     for c in cands:
         key = "p" + sha(c["ref"] + c["test"] + c["prompt"], 24)
