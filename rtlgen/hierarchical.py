@@ -69,6 +69,8 @@ class Port:
         w = self.width.strip()
         if w in ("", "1"):
             rng = ""
+        elif w.isdigit():
+            rng = f"[{int(w) - 1}:0] "
         elif re.fullmatch(r"[\w*$()]+", w):
             rng = f"[{w}-1:0] "
         else:
@@ -332,7 +334,8 @@ class BlockCheck(Check):
     test_results: dict = field(default_factory=dict)   # per-test verdicts of the block's test
 
     def score(self) -> tuple:
-        return (self.tests_passed is True, self.ports_ok is not False) + super().score()[1:]
+        # a candidate that compiles with the plan's ports is the one assembly can use
+        return (self.tests_passed is True, self.compiles and self.ports_ok is not False) + super().score()[1:]
 
     def good(self) -> bool:
         if self.ports_ok is False:
@@ -585,9 +588,9 @@ def generate_block(block: Block, plan: Plan, cfg: GenerateConfig, backend, accep
                 BlockCheck(errors="the answer contains no Verilog module", tests_passed=False if block.test else None)
             tokens += comp.tokens
             cands.append(BlockCandidate(len(cands), rnd, parent, comp.text, code, comp.tokens, chk))
-            flag = "PASS" if chk.tests_passed else ("ports differ" if chk.ports_ok is False else
-                                                     "lint-clean" if chk.lint_clean else
-                                                     "compiles" if chk.compiles else "fails")
+            flag = "PASS" if chk.tests_passed else ("fails to compile" if not chk.compiles else
+                                                     "compiles, ports differ" if chk.ports_ok is False else
+                                                     "lint-clean" if chk.lint_clean else "compiles")
             log(f"  {block.name} candidate {len(cands) - 1} (round {rnd}): {flag}")
 
     first = backend.generate([prompt], params, progress=progress)[0]
@@ -636,8 +639,10 @@ def generate_block(block: Block, plan: Plan, cfg: GenerateConfig, backend, accep
 def status_of(chk: Check, has_test: bool) -> str:
     if chk.tests_passed:
         return "passes its test"
+    if not chk.compiles:
+        return "fails to compile"
     if getattr(chk, "ports_ok", None) is False:
-        return "interface differs from the plan"
+        return "compiles, interface differs from the plan"
     if chk.lint_clean:
         return "compiles lint-clean, fails its test" if has_test else "compiles lint-clean"
     if chk.compiles:
