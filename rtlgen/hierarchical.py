@@ -757,11 +757,11 @@ def _yn(v) -> str:
 
 def render_markdown(report: dict, title: str | None = None) -> str:
     s = report["summary"]
-    be = report.get("backend", {})
+    be, cfg = report.get("backend", {}), report["config"]
     lines = [f"# {title or 'Hierarchical generation: ' + report['top']}", "",
-             f"Model/backend: `{be.get('model') or report['config'].get('model')}` via `{be.get('backend', report['config'].get('backend'))}`; "
-             f"n = {report['config']['n']} candidates per block, up to {report['config']['repair_rounds']} repair round(s), "
-             f"max {report['config']['max_new_tokens']} new tokens; plan from {report['plan']['source']}; "
+             f"Model/backend: `{be.get('model') or cfg.get('model')}` via `{be.get('backend', cfg.get('backend'))}`; "
+             f"n = {cfg['n']} candidates per block, up to {cfg['repair_rounds']} repair round(s), "
+             f"max {cfg['max_new_tokens']} new tokens; plan from {report['plan']['source']}; "
              f"{report['seconds']:.0f} s in all.", "",
              f"**{s['blocks_accepted']} of {s['blocks']} blocks accepted** "
              f"({s['blocks_with_test_passing']} pass their own test); assembled design "
