@@ -75,14 +75,29 @@ def main() -> int:
     for m in designs:
         groups[m["repo"]].append(m)
     cjobs = []
-    for repo, ms in groups.items():
-        seen, layer0, rest = set(), [], []
+    for repo, ms in groups.items():  # the build's chunking: 60 targets + the siblings they instantiate
+        seen, layer0 = set(), []
         for m in ms:
-            (rest if m["name"] in seen else layer0).append(m)
+            if m["name"] not in seen:
+                layer0.append(m)
             seen.add(m["name"])
-        cjobs.append((repo, {"modules": [{"id": m["id"], "code": m["code"], "preamble": m["preamble"]} for m in layer0],
-                             "context": [], "includes": {}}))
-    n_comp = sum(len(j[1]["modules"]) for j in cjobs)
+        first = {m["name"]: m for m in layer0}
+        for i in range(0, len(layer0), 60):
+            targets = layer0[i:i + 60]
+            names = {m["name"] for m in targets}
+            extra, stack = [], [d for m in targets for d in m["instances"]]
+            while stack:
+                d = stack.pop()
+                if d in names or d not in first:
+                    continue
+                names.add(d)
+                extra.append(first[d])
+                stack.extend(first[d]["instances"])
+            cjobs.append((f"{repo}#{i}", {"modules": [
+                {"id": m["id"], "code": m["code"], "preamble": m["preamble"], "name": m["name"],
+                 "instances": m["instances"], "target": m in targets} for m in targets + extra],
+                "context": [], "includes": {}}))
+    n_comp = sum(sum(1 for x in j[1]["modules"] if x["target"]) for j in cjobs)
     t0 = time.perf_counter()
     cres = dict(pool.imap_unordered(compile_job, sorted(cjobs, key=lambda j: -len(j[1]["modules"]))))
     dt = time.perf_counter() - t0
