@@ -299,7 +299,7 @@ def load_model(spec: str | None = None, adapters: list[str] | None = None, *, de
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     tok.padding_side = "left"
-    torch.set_grad_enabled(False)
+    model.requires_grad_(False)  # inference only; never flip torch's global grad mode (training may share the process)
     return LoadedModel(model, tok, src.display, path, dev, str(dt).replace("torch.", ""),
                        list(adapters or []), time.time() - start)
 
