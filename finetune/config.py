@@ -89,6 +89,9 @@ class Round2Config(TrainCommon):
     # training matches how `rtlgen generate` prompts an instruct model
     chat_template: bool = True
     system_prompt: str = ""
+    # "rtlgen": wrap each pair in the exact spec-to-RTL prompt and `[BEGIN]…[DONE]` answer format
+    # that generation and the benchmarks use (train as you infer); "raw": the pair as written
+    prompt_format: str = "rtlgen"
     output_dir: str = "runs/round2"
     packing: bool = False
     learning_rate: float = 1e-4

@@ -91,7 +91,8 @@ def test_round1_full_finetune_changes_all_weights(env):
 def test_round2_masks_prompt_and_starts_from_merged_round1(env, r1_run):
     adapter = Path(r1_run["cfg"].output_dir) / "adapter"
     cfg = load_config(Round2Config, None, h.tiny_overrides(env["model"], env["root"] / "r2", max_steps=2,
-                                                            data=str(env["r2"])) + [f"init_adapters=[{adapter}]"])
+                                                            data=str(env["r2"])) + [f"init_adapters=[{adapter}]",
+                                                                                    "prompt_format=raw"])
     trainer, tok, resume_from, extra = round2.build(cfg)
     assert extra["chat_template"] is True
     # completion-only: labels are -100 exactly on the prompt part, and the labelled text is the completion
@@ -174,3 +175,15 @@ def test_bad_data_is_one_line_error(env, tmp_path):
                       + [f"init_adapters=[{tmp_path}]"])
     with pytest.raises(UserError, match="adapter_config.json"):
         round2.build(cfg)
+
+
+def test_round2_inference_format_matches_generation_prompt():
+    """Train as you infer: the pair is posed exactly as `rtlgen generate` poses a spec."""
+    from rtlgen.prompts import build_prompt
+
+    spec = "Build a 4-bit counter with synchronous reset."
+    code = "module counter4(input clk, input reset, output reg [3:0] q);\nendmodule"
+    messages, completion = round2.inference_format(spec, code)
+    assert messages == build_prompt(spec, kind="spec-to-rtl", top="counter4").messages
+    assert spec in messages[-1]["content"] and "[BEGIN]" in messages[-1]["content"]
+    assert completion.startswith("[BEGIN]\nmodule counter4") and completion.endswith("[DONE]")
