@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             if b.test and "python" in b.test:
                 b.test.setdefault("args", {})["scale"] = a.scale
         load_before = os.getloadavg()[0]
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                                text=True).stdout.strip()  # the code that runs, read before the run
         t0 = time.time()
         res = run_plan(plan, cfg, log=log, progress=not a.quiet)
     except UserError as exc:
@@ -82,7 +84,6 @@ def main(argv: list[str] | None = None) -> int:
         threads = torch.get_num_threads()
     except ImportError:  # pragma: no cover - openai-only installs
         threads = None
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     rep["run"] = {"command": "scripts/showcase_generate.py " + " ".join(argv if argv is not None else sys.argv[1:]),
                   "plan": str(a.plan.resolve().relative_to(REPO)) if a.plan.resolve().is_relative_to(REPO) else str(a.plan),
                   "bench_scale": a.scale, "wall_seconds": round(time.time() - t0, 1),
