@@ -83,12 +83,28 @@ def isolation_mode(use_bwrap: bool = True) -> str:
     return "rlimits + process-group kill + static system-task check (bwrap not available)"
 
 
-def _bwrap_prefix(run_dir: Path) -> list[str]:
+def _visible_under_tmp(argv: list[str]) -> list[str]:
+    """Paths under /tmp that the command needs although /tmp is private in the sandbox: the Python
+    environment and this checkout (a CI clone may live in /tmp) and absolute paths in argv."""
+    import sys
+
+    here = Path(__file__).resolve().parent.parent
+    wanted = {Path(sys.prefix), Path(sys.base_prefix), here}
+    wanted |= {Path(a) for a in argv if a.startswith("/tmp/")}
+    wanted = {p for p in wanted if str(p).startswith("/tmp/") and p.exists()}
+    keep = []
+    for p in sorted(wanted):
+        if not any(q != p and q in p.parents for q in wanted):  # an ancestor's bind covers it
+            keep += ["--ro-bind", str(p), str(p)]
+    return keep
+
+
+def _bwrap_prefix(run_dir: Path, argv: list[str]) -> list[str]:
     exe = bwrap_available()
     assert exe
     return [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-            "--bind", str(run_dir), str(run_dir), "--unshare-all", "--die-with-parent",
-            "--chdir", str(run_dir), "--"]
+            *_visible_under_tmp(argv), "--bind", str(run_dir), str(run_dir), "--unshare-all",
+            "--die-with-parent", "--chdir", str(run_dir), "--"]
     # No --new-session: the sandboxed tree must stay in our process group so one killpg reaches it
     # all (it has no controlling terminal anyway, since the group leader called setsid).
 
@@ -144,7 +160,7 @@ def run(argv: list[str], run_dir: Path, limits: Limits | None = None, *,
     """Run `argv` inside `run_dir` under the limits; never raises for the child's misbehaviour."""
     limits = limits or Limits()
     run_dir = Path(run_dir).resolve()
-    cmd = (_bwrap_prefix(run_dir) if use_bwrap and bwrap_available() else []) + list(argv)
+    cmd = (_bwrap_prefix(run_dir, list(argv)) if use_bwrap and bwrap_available() else []) + list(argv)
     child_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                  "HOME": str(run_dir), "TMPDIR": str(run_dir)}
     child_env.update(env or {})
