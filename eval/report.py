@@ -37,6 +37,19 @@ def markdown(runs: list[tuple[str, dict]]) -> str:
         fails = ", ".join(f"{c}×{n}" for c, n in list(r["failures"].items())[:4]) or "–"
         lines.append(f"| {r['run']} | {r['bench']} | {r['n_tasks']} | {r['n_samples']} | {_fmt(r['syntax_rate'])} | "
                      + " | ".join(_fmt(r["pass@k"].get(k)) for k in ks) + f" | {ceil} | {fails} |")
+    by_run: dict[str, list[dict]] = {}
+    for r in rows:
+        by_run.setdefault(r["run"], []).append(r)
+    multi = {run: rs for run, rs in by_run.items() if len(rs) > 1}
+    if multi:
+        lines += ["", "## Mean over benchmarks", "",
+                  "Unweighted mean of the per-benchmark numbers (each benchmark counts once).", "",
+                  "| run | benchmarks | syntax % | " + " | ".join(f"{k} %" for k in ks) + " |",
+                  "|---|---|---|" + "---|" * len(ks)]
+        for run, rs in multi.items():
+            mean = lambda vals: sum(vals) / len(vals) if vals and len(vals) == len(rs) else None  # noqa: E731
+            lines.append(f"| {run} | {len(rs)} | {_fmt(mean([r['syntax_rate'] for r in rs]))} | " +
+                         " | ".join(_fmt(mean([r['pass@k'][k] for r in rs if k in r['pass@k']])) for k in ks) + " |")
     lines += ["", "## Failure classes", ""] + [f"- `{c}` {d}" for c, d in CLASSES.items()]
     lines += ["", "## Provenance", ""]
     for label, summ in runs:
