@@ -76,7 +76,8 @@ class ResultCache:
         tmp.write_text(json.dumps(value))
         os.replace(tmp, path)
 
-    # per-task durations from earlier runs, to schedule the longest tasks first
+    # Per-task durations from earlier runs, to schedule the longest tasks first. They are scheduling
+    # hints, not results, so they are kept even when result caching is off (`--no-cache`).
     def timings(self, bench_id: str) -> dict[str, float]:
         try:
             return json.loads((self.root / "timings" / f"{bench_id}.json").read_text())
@@ -84,8 +85,6 @@ class ResultCache:
             return {}
 
     def save_timings(self, bench_id: str, timings: dict[str, float]) -> None:
-        if not self.enabled:
-            return
         path = self.root / "timings" / f"{bench_id}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         old = self.timings(bench_id)

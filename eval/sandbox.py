@@ -76,8 +76,21 @@ def bwrap_available() -> str | None:
     return exe if probe.returncode == 0 else None
 
 
-def isolation_mode(use_bwrap: bool = True) -> str:
+def bwrap_wanted() -> bool:
+    """bubblewrap unless `RTLGEN_SANDBOX=rlimits`: namespace setup costs ~4 ms a process and is
+    serialised by the kernel, so trusted sweeps (e.g. reference ceilings) may trade it for speed."""
+    mode = os.environ.get("RTLGEN_SANDBOX", "bwrap").strip().lower()
+    if mode not in ("bwrap", "rlimits"):
+        from eval.errors import UserError
+
+        raise UserError(f"RTLGEN_SANDBOX must be 'bwrap' or 'rlimits', not {mode!r}")
+    return mode == "bwrap"
+
+
+def isolation_mode(use_bwrap: bool | None = None) -> str:
     """What the provenance records about file-system isolation."""
+    if use_bwrap is None:
+        use_bwrap = bwrap_wanted()
     if use_bwrap and bwrap_available():
         return "bwrap (read-only root, private /tmp, no network) + rlimits + process-group kill"
     return "rlimits + process-group kill + static system-task check (bwrap not available)"
@@ -156,10 +169,12 @@ def _kill_group(proc: subprocess.Popen, settle_s: float = 3.0) -> None:
 
 
 def run(argv: list[str], run_dir: Path, limits: Limits | None = None, *,
-        use_bwrap: bool = True, env: dict[str, str] | None = None) -> RunResult:
+        use_bwrap: bool | None = None, env: dict[str, str] | None = None) -> RunResult:
     """Run `argv` inside `run_dir` under the limits; never raises for the child's misbehaviour."""
     limits = limits or Limits()
     run_dir = Path(run_dir).resolve()
+    if use_bwrap is None:
+        use_bwrap = bwrap_wanted()
     cmd = (_bwrap_prefix(run_dir, list(argv)) if use_bwrap and bwrap_available() else []) + list(argv)
     child_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                  "HOME": str(run_dir), "TMPDIR": str(run_dir)}

@@ -39,8 +39,10 @@ def smoke():
     return bench, bench.load()["Prob001_and_gate"]
 
 
+@pytest.mark.parametrize("mode", ["bwrap", "rlimits"])
 @pytest.mark.parametrize("name,expected", sorted(json.loads((HOSTILE / "expected.json").read_text()).items()))
-def test_hostile_design_is_contained(smoke, tmp_path, name, expected):
+def test_hostile_design_is_contained(smoke, tmp_path, monkeypatch, name, expected, mode):
+    monkeypatch.setenv("RTLGEN_SANDBOX", mode)
     bench, task = smoke
     work = tmp_path / "work"
     work.mkdir()
@@ -98,3 +100,12 @@ def test_static_check_allows_relative_paths_and_ignores_comments():
     bad = forbidden_system_tasks('initial begin fd = $fopen(name); $dumpfile("/tmp/w.vcd"); end')
     assert [f.task for f in bad] == ["$fopen", "$dumpfile"]
     assert forbidden_system_tasks('`include "../../secret.vh"')[0].task == "`include"
+
+
+def test_unknown_sandbox_mode_is_a_user_error(monkeypatch):
+    from eval.errors import UserError
+    from eval.sandbox import bwrap_wanted
+
+    monkeypatch.setenv("RTLGEN_SANDBOX", "docker")
+    with pytest.raises(UserError, match="RTLGEN_SANDBOX"):
+        bwrap_wanted()

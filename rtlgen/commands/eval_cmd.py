@@ -43,6 +43,8 @@ def eval_command(
     no_cache: bool = typer.Option(False, "--no-cache", help="simulate even if a result is cached"),
     label: Optional[str] = typer.Option(None, "--label", help="name of this run in reports"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
+    isolation: Optional[str] = typer.Option(None, "--isolation", help="bwrap (default) or rlimits (faster, "
+                                            "no file-system namespace; static check, rlimits and group kill remain)"),
 ) -> None:
     """Score a samples file, the references, or a model's generations on BENCH."""
     from eval.benchmarks import get_benchmark
@@ -51,6 +53,13 @@ def eval_command(
     from eval.scoring import summarize
     from eval.store import write_run
 
+    if isolation:
+        import os
+
+        os.environ["RTLGEN_SANDBOX"] = isolation
+        from eval.sandbox import bwrap_wanted
+
+        bwrap_wanted()  # validates the value
     modes = sum(x is not None and x is not False for x in (samples, reference or None, model))
     if modes != 1:
         raise UserError("give exactly one of --samples FILE, --reference or --model M")
