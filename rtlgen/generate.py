@@ -295,7 +295,7 @@ def load_rag(index: str | None):
 def generate_rtl(spec: str, cfg: GenerateConfig, *, backend=None, log=print, progress: bool = True) -> dict:
     """Run the loop; returns the report (the caller writes files)."""
     from rtlgen.backends import SamplingParams
-    from rtlgen.prompts import build_prompt, build_repair_prompt, extract_code
+    from rtlgen.prompts import build_prompt, extract_code
 
     t0 = time.time()
     top = cfg.top or guess_top(spec)
@@ -347,23 +347,7 @@ def generate_rtl(spec: str, cfg: GenerateConfig, *, backend=None, log=print, pro
     for rnd in range(1, cfg.repair_rounds + 1):
         if any(c.check.good() for c in cands):
             break
-        latest = [c for c in cands if c.round == rnd - 1]
-        # repair the most promising failures of the last round, distinct codes only
-        seen, todo = set(), []
-        for c in sorted(latest, key=lambda c: c.check.score(), reverse=True):
-            key = c.code or c.text
-            if key not in seen:
-                seen.add(key)
-                todo.append(c)
-        todo = todo[:max(1, cfg.n)]
-        prompts = []
-        for c in todo:
-            errors = c.check.errors
-            if retriever is not None and errors:
-                extra = retriever.context_for_error(errors)
-                if extra:
-                    errors = errors + "\n\nNotes that may help:\n" + extra
-            prompts.append(build_repair_prompt(prompt, c.code or c.text, errors or "the design has problems"))
+        todo, prompts = repair_requests(cands, rnd, cfg.n, prompt, retriever)
         log(f"repair round {rnd}: {len(prompts)} candidate(s)")
         rp = SamplingParams(n=1, temperature=params.temperature, top_p=cfg.top_p,
                             max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + rnd)
@@ -397,3 +381,27 @@ def write_outputs(report: dict, out: Path) -> tuple[Path, Path]:
         tmp.write_text(text)
         os.replace(tmp, path)
     return out, rep
+
+
+def repair_requests(cands: list, rnd: int, n: int, prompt, retriever=None) -> tuple[list, list]:
+    """The most promising distinct failures of round `rnd - 1` (at most `n`) and their repair
+    prompts: the tool errors, plus knowledge passages about those errors when RAG is on."""
+    from rtlgen.prompts import build_repair_prompt
+
+    latest = [c for c in cands if c.round == rnd - 1]
+    seen, todo = set(), []
+    for c in sorted(latest, key=lambda c: c.check.score(), reverse=True):
+        key = c.code or c.text
+        if key not in seen:
+            seen.add(key)
+            todo.append(c)
+    todo = todo[:max(1, n)]
+    prompts = []
+    for c in todo:
+        errors = c.check.errors
+        if retriever is not None and errors:
+            extra = retriever.context_for_error(errors)
+            if extra:
+                errors = errors + "\n\nNotes that may help:\n" + extra
+        prompts.append(build_repair_prompt(prompt, c.code or c.text, errors or "the design has problems"))
+    return todo, prompts

@@ -49,7 +49,7 @@ from typing import Any
 from eval.errors import UserError
 from eval.sandbox import Limits, RunDir, forbidden_system_tasks, run
 from eval.simulators import iverilog_compile, lint_summary, verilator_lint
-from rtlgen.generate import Check, GenerateConfig, _clean_paths, _tail, make_backend, load_rag
+from rtlgen.generate import Check, GenerateConfig, _clean_paths, _tail, load_rag, make_backend, repair_requests
 
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 DIRS = {"input": "input", "in": "input", "output": "output", "out": "output", "inout": "inout"}
@@ -559,7 +559,7 @@ def _strip_foreign(code: str, block: Block, plan: Plan) -> str:
 def generate_block(block: Block, plan: Plan, cfg: GenerateConfig, backend, accepted: dict[str, str],
                    dep_files: list[Path], *, retriever=None, log=print, progress: bool = True) -> dict:
     from rtlgen.backends import SamplingParams
-    from rtlgen.prompts import build_prompt, build_repair_prompt, extract_code
+    from rtlgen.prompts import build_prompt, extract_code
 
     t0 = time.time()
     spec = block_spec_text(block, plan, accepted)
@@ -599,22 +599,7 @@ def generate_block(block: Block, plan: Plan, cfg: GenerateConfig, backend, accep
     for rnd in range(1, cfg.repair_rounds + 1):
         if any(c.check.good() for c in cands):
             break
-        latest = [c for c in cands if c.round == rnd - 1]
-        seen, todo = set(), []
-        for c in sorted(latest, key=lambda c: c.check.score(), reverse=True):
-            key = c.code or c.text
-            if key not in seen:
-                seen.add(key)
-                todo.append(c)
-        todo = todo[:max(1, cfg.n)]
-        prompts = []
-        for c in todo:
-            errors = c.check.errors
-            if retriever is not None and errors:
-                extra = retriever.context_for_error(errors)
-                if extra:
-                    errors += "\n\nNotes that may help:\n" + extra
-            prompts.append(build_repair_prompt(prompt, c.code or c.text, errors or "the design has problems"))
+        todo, prompts = repair_requests(cands, rnd, cfg.n, prompt, retriever)
         log(f"  {block.name} repair round {rnd}: {len(prompts)} candidate(s)")
         rp = SamplingParams(n=1, temperature=params.temperature, top_p=cfg.top_p,
                             max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + rnd)

@@ -19,7 +19,6 @@ from eval.benchmarks.mismatch_tb import judge, patch_testbench
 from eval.errors import UserError
 from eval.extract import defines_module, extract_modules, code_region
 from eval.failures import PASS
-from eval.sandbox import Limits
 from eval.simulators import iverilog_compile, vvp_run
 
 _HEADER = re.compile(r"\bmodule\s+TopModule\b.*?\);", re.S)

@@ -280,7 +280,6 @@ def load_model(spec: str | None = None, adapters: list[str] | None = None, *, de
     start = time.time()
     src = resolve_model(spec)
     path = materialize(src, log=log)
-    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     dev = pick_device(device)
