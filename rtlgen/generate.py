@@ -261,8 +261,7 @@ class Candidate:
     check: Check
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["check"] = asdict(self.check)
+        d = asdict(self)  # recurses into the check (a BlockCheck keeps its extra fields)
         d["check"]["good"] = self.check.good()
         return d
 

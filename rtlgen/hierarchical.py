@@ -49,7 +49,7 @@ from typing import Any
 from eval.errors import UserError
 from eval.sandbox import Limits, RunDir, forbidden_system_tasks, run
 from eval.simulators import iverilog_compile, lint_summary, verilator_lint
-from rtlgen.generate import Check, GenerateConfig, _clean_paths, _tail, load_rag, make_backend, repair_requests
+from rtlgen.generate import Candidate, Check, GenerateConfig, _clean_paths, _tail, load_rag, make_backend, repair_requests
 
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 DIRS = {"input": "input", "in": "input", "output": "output", "out": "output", "inout": "inout"}
@@ -508,21 +508,6 @@ def check_block(code: str, block: Block, dep_sources: list[Path], plan_dir: Path
 
 # --- generating one block -----------------------------------------------------------------------
 
-@dataclass
-class BlockCandidate:
-    index: int
-    round: int
-    parent: int | None
-    text: str
-    code: str | None
-    tokens: int
-    check: BlockCheck
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["check"]["good"] = self.check.good()
-        return d
-
 
 def block_spec_text(block: Block, plan: Plan, accepted: dict[str, str]) -> str:
     """What the model is asked: the block's spec, its fixed header, and the headers of the
@@ -575,7 +560,7 @@ def generate_block(block: Block, plan: Plan, cfg: GenerateConfig, backend, accep
     greedy = cfg.n == 1
     params = SamplingParams(n=cfg.n, temperature=0.0 if greedy else cfg.temperature, top_p=cfg.top_p,
                             max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)
-    cands: list[BlockCandidate] = []
+    cands: list[Candidate] = []
     tokens = 0
 
     def add(comps, rnd, parents):
@@ -587,7 +572,7 @@ def generate_block(block: Block, plan: Plan, cfg: GenerateConfig, backend, accep
             chk = check_block(code, block, dep_files, plan.base_dir) if code else \
                 BlockCheck(errors="the answer contains no Verilog module", tests_passed=False if block.test else None)
             tokens += comp.tokens
-            cands.append(BlockCandidate(len(cands), rnd, parent, comp.text, code, comp.tokens, chk))
+            cands.append(Candidate(len(cands), rnd, parent, comp.text, code, comp.tokens, chk))
             flag = "PASS" if chk.tests_passed else ("fails to compile" if not chk.compiles else
                                                      "compiles, ports differ" if chk.ports_ok is False else
                                                      "lint-clean" if chk.lint_clean else "compiles")
