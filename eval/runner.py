@@ -88,13 +88,7 @@ class Evaluator:
         """Seconds from an earlier run, else a static guess: stimulus cycles times design size."""
         if task.task_id in timings:
             return timings[task.task_id]
-        test = task.meta.get("test")
-        if test is None and "dir" in task.meta:
-            p = Path(task.meta["dir"]) / f"{task.task_id}_test.sv"
-            if not p.exists():
-                p = Path(task.meta["dir"]) / "testbench.v"
-            test = p.read_text(errors="replace") if p.exists() else ""
-        cycles = sum(int(x) for x in re.findall(r"repeat\s*\(\s*(\d+)\s*\)", test or ""))
+        cycles = sum(int(x) for x in re.findall(r"repeat\s*\(\s*(\d+)\s*\)", task.meta.get("test", "")))
         return 1e-9 * (cycles + 1) * len(task.reference)
 
     def _run(self, jobs: list[tuple[str, str, bool]], label: str) -> list[dict]:
@@ -112,7 +106,8 @@ class Evaluator:
             else:
                 todo[key] = job
         timings = self.cache.timings(self.bench.name)
-        order = sorted(todo, key=lambda k: -self._guess_cost(self.tasks[todo[k][0]], timings))
+        cost = {t: self._guess_cost(self.tasks[t], timings) for t in {job[0] for job in todo.values()}}
+        order = sorted(todo, key=lambda k: -cost[todo[k][0]])
         new_timings: dict[str, float] = {}
         with _progress(self.progress and bool(order)) as prog:
             bar = prog.add_task(f"{label} ({len(jobs) - len(todo)} cached)", total=len(order))

@@ -80,7 +80,7 @@ class RTLLM(Benchmark):
             tasks[task_id] = Task(
                 task_id=task_id, kind="spec-to-rtl", prompt=desc, top=top,
                 reference=ref, meta={"dir": str(d), "data_files": sorted(data), "design": d.name,
-                                     "path": rel},
+                                     "path": rel, "test": tb},
             )
         return tasks
 
@@ -91,7 +91,7 @@ class RTLLM(Benchmark):
         (run_dir / "timescale.v").write_text("`timescale 1ns/1ns\n")
         design_file = f"{task.meta['design']}.v"  # upstream saves the candidate as <design>.v
         (run_dir / design_file).write_text(candidate)
-        shutil.copy(d / "testbench.v", run_dir / "testbench.v")
+        (run_dir / "testbench.v").write_text(task.meta["test"])
         comp = iverilog_compile(run_dir, ["timescale.v", design_file, "testbench.v"], out="sim.vvp",
                                 top=None, flags=["-g2012"])
         log = comp.stdout + comp.stderr

@@ -121,21 +121,21 @@ class VerilogEvalV2(_MismatchBenchmark):
         for pid in read_text(root / "problems.txt").split():
             prompt = read_text(root / f"{pid}_prompt.txt")
             ref = read_text(root / f"{pid}_ref.sv")
-            read_text(root / f"{pid}_test.sv")
+            test = read_text(root / f"{pid}_test.sv")
             header = _HEADER.search(prompt)
             kind = "code-complete" if header and self.kind != "spec-to-rtl" else self.kind
             tasks[pid] = Task(
                 task_id=pid, kind=kind, prompt=prompt, top="TopModule",
                 reference=re.sub(r"\bmodule\s+RefModule\b", "module TopModule", ref, count=1),
                 interface=header.group(0) if header and kind == "code-complete" else None,
-                meta={"dir": str(root)},
+                meta={"dir": str(root), "test": test},
             )
         return tasks
 
     def run_candidate(self, task: Task, candidate: str, run_dir: Path, context: dict) -> Outcome:
         root = Path(task.meta["dir"])
         pid = task.task_id
-        tb, nonce = patch_testbench(read_text(root / f"{pid}_test.sv"))
+        tb, nonce = patch_testbench(task.meta["test"])
         (run_dir / f"{pid}_sample.sv").write_text(candidate)
         (run_dir / f"{pid}_test.sv").write_text(tb)
         shutil.copy(root / f"{pid}_ref.sv", run_dir / f"{pid}_ref.sv")
