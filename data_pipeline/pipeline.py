@@ -349,6 +349,22 @@ def _decontam(dc, items, text_of, what, contaminated, funnel, prog, cache, idkey
 CHUNK = 60  # target modules per compile: bounds Icarus's memory on big repos
 
 
+def compile_chunk(targets: list[dict], first: dict[str, dict]) -> list[dict]:
+    """The modules of one compile job: the targets plus the transitive closure of the sibling
+    modules they instantiate (`first` maps a name to its first definition in the repo)."""
+    names = {m["name"] for m in targets}
+    extra, stack = [], [d for m in targets for d in m["instances"]]
+    while stack:
+        d = stack.pop()
+        if d in names or d not in first:
+            continue
+        names.add(d)
+        extra.append(first[d])
+        stack.extend(first[d]["instances"])
+    return [{"id": m["id"], "code": m["code"], "preamble": m["preamble"], "name": m["name"],
+             "instances": m["instances"], "target": m in targets} for m in targets + extra]
+
+
 def _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog):
     by_repo: dict[str, list[dict]] = defaultdict(list)
     for m in modules:
@@ -370,18 +386,7 @@ def _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog):
             # chunks of targets, each with the transitive closure of the siblings it instantiates
             for i in range(0, len(layer), CHUNK):
                 targets = layer[i:i + CHUNK]
-                names = {m["name"] for m in targets}
-                extra, stack = [], [d for m in targets for d in m["instances"]]
-                while stack:
-                    d = stack.pop()
-                    if d in names or d not in first:
-                        continue
-                    names.add(d)
-                    extra.append(first[d])
-                    stack.extend(first[d]["instances"])
-                payload = {"modules": [{"id": m["id"], "code": m["code"], "preamble": m["preamble"], "name": m["name"],
-                                        "instances": m["instances"], "target": m in targets}
-                                       for m in targets + extra],
+                payload = {"modules": compile_chunk(targets, first),
                            "context": ctx, "includes": includes.get(repo, {}), "timeout": cfg.filter.compile_timeout_s,
                            "rounds": cfg.filter.compile_rounds}
                 key = "c" + sha(repr(sorted((x["id"], sha(x["code"]), sha(x["preamble"])) for x in payload["modules"]))

@@ -30,6 +30,7 @@ from data_pipeline.describe import analyze, describe  # noqa: E402
 from data_pipeline.dedup import dedup  # noqa: E402
 from data_pipeline.extract import extract_job  # noqa: E402
 from data_pipeline.filters import compile_job, text_filter  # noqa: E402
+from data_pipeline.pipeline import CHUNK, compile_chunk  # noqa: E402
 from data_pipeline.sources import read_source  # noqa: E402
 from data_pipeline.util import sha  # noqa: E402
 
@@ -75,27 +76,15 @@ def main() -> int:
     for m in designs:
         groups[m["repo"]].append(m)
     cjobs = []
-    for repo, ms in groups.items():  # the build's chunking: 60 targets + the siblings they instantiate
+    for repo, ms in groups.items():  # the build's chunking, first definitions only
         seen, layer0 = set(), []
         for m in ms:
             if m["name"] not in seen:
                 layer0.append(m)
             seen.add(m["name"])
         first = {m["name"]: m for m in layer0}
-        for i in range(0, len(layer0), 60):
-            targets = layer0[i:i + 60]
-            names = {m["name"] for m in targets}
-            extra, stack = [], [d for m in targets for d in m["instances"]]
-            while stack:
-                d = stack.pop()
-                if d in names or d not in first:
-                    continue
-                names.add(d)
-                extra.append(first[d])
-                stack.extend(first[d]["instances"])
-            cjobs.append((f"{repo}#{i}", {"modules": [
-                {"id": m["id"], "code": m["code"], "preamble": m["preamble"], "name": m["name"],
-                 "instances": m["instances"], "target": m in targets} for m in targets + extra],
+        for i in range(0, len(layer0), CHUNK):
+            cjobs.append((f"{repo}#{i}", {"modules": compile_chunk(layer0[i:i + CHUNK], first),
                 "context": [], "includes": {}}))
     n_comp = sum(sum(1 for x in j[1]["modules"] if x["target"]) for j in cjobs)
     t0 = time.perf_counter()
