@@ -15,7 +15,7 @@ _COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 
 
 def strip_comments(text: str) -> str:
-    return _COMMENT.sub(lambda m: " " * 0 if m.group(0).startswith("/*") else "", text)
+    return _COMMENT.sub("", text)
 
 
 def module_blocks(text: str) -> list[tuple[str, str]]:
@@ -62,7 +62,8 @@ def extract_modules(text: str, top: str | None = None) -> str | None:
     names = [n for n, _ in blocks]
     if top and top not in names:
         # the model named its top differently: rename the last module that no other instantiates
-        used = {n for n in names if any(re.search(rf"\b{re.escape(n)}\s+(#|\w)", s.split("\n", 1)[1] if "\n" in s else "") for _, s in blocks)}
+        bodies = "\n".join(src.split("\n", 1)[1] for _, src in blocks if "\n" in src)  # without headers
+        used = {n for n in names if re.search(rf"\b{re.escape(n)}\s+(#|\w)", bodies)}
         candidates = [i for i, n in enumerate(names) if n not in used] or [len(blocks) - 1]
         i = candidates[-1]
         name, src = blocks[i]
