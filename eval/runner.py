@@ -120,7 +120,7 @@ class Evaluator:
                 for fut in as_completed(futures):
                     key = futures[fut]
                     outcome = fut.result()
-                    value = outcome.to_dict() | {"samples": outcome.samples}
+                    value = outcome.to_dict()
                     results[key] = value
                     self.cache.put(key, value)
                     new_timings[todo[key][0]] = max(new_timings.get(todo[key][0], 0.0), outcome.seconds)
@@ -142,7 +142,7 @@ class Evaluator:
             setter = getattr(self.bench, "set_expected_samples", None)
             if setter:
                 for t, out in self.reference.items():
-                    setter(t, out.get("samples"))
+                    setter(t, out.get("vectors"))
         return self.reference
 
     def evaluate(self, samples: list[dict]) -> tuple[list[dict], list[str]]:
@@ -157,11 +157,7 @@ class Evaluator:
             raise UserError(f"no sample matches a task of {self.bench.name} (first unknown id: {unknown[0]!r})")
         self.run_references()
         outs = self._run([(s["task_id"], s["completion"], False) for s in known], f"{self.bench.name} samples")
-        results = []
-        for s, o in zip(known, outs):
-            o.pop("samples", None)
-            results.append({**s, **o})
-        return results, warnings
+        return [{**s, **o} for s, o in zip(known, outs)], warnings
 
 
 def evaluate_samples(bench: Benchmark, samples: list[dict], *, workers: int | None = None, cache: bool = True,

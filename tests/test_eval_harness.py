@@ -153,3 +153,12 @@ def test_cli_bad_inputs_give_one_line_errors(tmp_path, capsys):
     only_unknown = tmp_path / "unknown.jsonl"
     only_unknown.write_text('{"task_id": "NoSuchTask", "completion": "x"}\n')
     assert main(["eval", "--bench", f"local:{SMOKE}", "--samples", str(only_unknown)]) == 2
+
+
+def test_early_finish_compares_fewer_vectors_and_fails(cache):
+    """A correct design that ends the simulation early leaves `Mismatches: 0` but too few vectors."""
+    ev = Evaluator(get_benchmark(f"local:{SMOKE}"), cache=cache, progress=False)
+    cand = "module TopModule(input a, input b, output out); assign out = a & b; always @(posedge b) $finish; endmodule"
+    (r,), _ = ev.evaluate([{"task_id": "Prob001_and_gate", "completion": cand}])
+    assert r["mismatches"] == 0 and r["vectors"] < ev.reference["Prob001_and_gate"]["vectors"]
+    assert not r["passed"] and r["failure"] == "R"

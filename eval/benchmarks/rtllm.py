@@ -46,7 +46,6 @@ class RTLLM(Benchmark):
     repo = "https://github.com/hkust-zhiyao/RTLLM"
     timeout_s = 8.0
     pass_markers = ("Design Passed",)
-    nested = False
 
     def design_dirs(self) -> list[Path]:
         if not self.path.is_dir():
@@ -72,7 +71,7 @@ class RTLLM(Benchmark):
             inst = instantiated_modules(tb)
             top = next((n for n in inst if n in ref_names), inst[0] if inst else d.name)
             rel = d.relative_to(self.path).as_posix()
-            task_id = d.name if not self.nested else rel
+            task_id = d.name  # the design folder name; duplicates are refused below
             if task_id in tasks:
                 raise UserError(f"{self.name}: two designs named {task_id!r}")
             data = [f.name for f in d.iterdir() if f.is_file() and f.name not in SPECIAL
@@ -121,4 +120,3 @@ class RTLLMv2(RTLLM):
     name = "rtllm-v2"
     description = "RTLLM v2.0 (50 designs, nested Category/Subcategory/design)"
     branch = "main"
-    nested = False  # ids are the design folder names; duplicates are refused at load time

@@ -59,8 +59,7 @@ def eval_command(
         from eval.sandbox import bwrap_wanted
 
         bwrap_wanted()  # validates the value
-    modes = sum(x is not None and x is not False for x in (samples, reference or None, model))
-    if modes != 1:
+    if (samples is not None) + reference + (model is not None) != 1:
         raise UserError("give exactly one of --samples FILE, --reference or --model M")
     b = get_benchmark(bench, path)
     ev = Evaluator(b, workers=workers, cache=not no_cache, progress=not quiet)
@@ -80,8 +79,6 @@ def eval_command(
     if reference:
         refs = ev.run_references()
         results = [{"task_id": t, "completion": ev.tasks[t].reference, **refs[t]} for t in task_ids]
-        for r in results:
-            r.pop("samples", None)
         flags["mode"] = "reference"
     else:
         if model:
