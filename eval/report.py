@@ -46,10 +46,12 @@ def markdown(runs: list[tuple[str, dict]]) -> str:
                   "Unweighted mean of the per-benchmark numbers (each benchmark counts once).", "",
                   "| run | benchmarks | syntax % | " + " | ".join(f"{k} %" for k in ks) + " |",
                   "|---|---|---|" + "---|" * len(ks)]
+        def mean(vals: list[float], n: int) -> float | None:  # only when every benchmark has the number
+            return sum(vals) / len(vals) if vals and len(vals) == n else None
+
         for run, rs in multi.items():
-            mean = lambda vals: sum(vals) / len(vals) if vals and len(vals) == len(rs) else None  # noqa: E731
-            lines.append(f"| {run} | {len(rs)} | {_fmt(mean([r['syntax_rate'] for r in rs]))} | " +
-                         " | ".join(_fmt(mean([r['pass@k'][k] for r in rs if k in r['pass@k']])) for k in ks) + " |")
+            lines.append(f"| {run} | {len(rs)} | {_fmt(mean([r['syntax_rate'] for r in rs], len(rs)))} | " +
+                         " | ".join(_fmt(mean([r['pass@k'][k] for r in rs if k in r['pass@k']], len(rs))) for k in ks) + " |")
     lines += ["", "## Failure classes", ""] + [f"- `{c}` {d}" for c, d in CLASSES.items()]
     lines += ["", "## Provenance", ""]
     for label, summ in runs:

@@ -128,6 +128,24 @@ def tb_modules(tb_text: str) -> list[str]:
     return [n for n, _ in module_blocks(tb_text)]
 
 
+def compile_and_lint(chk: Check, rd: Path, sources: list[str], top: str) -> list[str]:
+    """Fill the compile and lint fields of `chk` for `sources` in run dir `rd`; returns the error
+    texts a repair prompt shows (paths made relative)."""
+    comp = iverilog_compile(rd, sources, out="design.vvp", top=top)
+    chk.compiles = comp.returncode == 0 and (rd / "design.vvp").exists()
+    errs = []
+    if not chk.compiles:
+        errs.append("Icarus Verilog (iverilog -g2012) errors:\n" + _tail(_clean_paths(comp.output, rd)))
+    lint = verilator_lint(rd, sources, top=top)
+    summ = lint_summary(lint)
+    chk.lint_warnings, chk.lint_codes = summ["warnings"], summ["codes"]
+    chk.lint_clean = chk.compiles and not summ["errors"] and summ["warnings"] == 0 and lint.returncode == 0
+    if not chk.lint_clean and (summ["errors"] or summ["warnings"]):
+        lines = [ln for ln in _clean_paths(lint.output, rd).splitlines() if ln.startswith("%")]
+        errs.append("Verilator lint:\n" + "\n".join(lines[:20]))
+    return errs
+
+
 def check_candidate(code: str, top: str, *, tb: Path | None = None, tb_top: str | None = None,
                     tb_timeout_s: float = 60.0) -> Check:
     """Compile, lint and (optionally) test `code`; never raises for the design's misbehaviour."""
@@ -141,19 +159,7 @@ def check_candidate(code: str, top: str, *, tb: Path | None = None, tb_top: str 
     with RunDir() as rd:
         design = f"{top}.sv"
         (rd / design).write_text(code)
-        comp = iverilog_compile(rd, [design], out="design.vvp", top=top)
-        chk.compiles = comp.returncode == 0 and (rd / "design.vvp").exists()
-        errs = []
-        if not chk.compiles:
-            errs.append("Icarus Verilog (iverilog -g2012) errors:\n" + _tail(_clean_paths(comp.output, rd)))
-        lint = verilator_lint(rd, [design], top=top)
-        summ = lint_summary(lint)
-        chk.lint_warnings = summ["warnings"]
-        chk.lint_codes = summ["codes"]
-        chk.lint_clean = chk.compiles and not summ["errors"] and summ["warnings"] == 0 and lint.returncode == 0
-        if not chk.lint_clean and (summ["errors"] or summ["warnings"]):
-            lines = [ln for ln in _clean_paths(lint.output, rd).splitlines() if ln.startswith("%")]
-            errs.append("Verilator lint:\n" + "\n".join(lines[:20]))
+        errs = compile_and_lint(chk, rd, [design], top)
         if tb is not None:
             if not chk.compiles:
                 chk.tests_passed = False

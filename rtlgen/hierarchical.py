@@ -48,8 +48,8 @@ from typing import Any
 
 from eval.errors import UserError
 from eval.sandbox import Limits, RunDir, forbidden_system_tasks, run
-from eval.simulators import iverilog_compile, lint_summary, verilator_lint
-from rtlgen.generate import Candidate, Check, GenerateConfig, _clean_paths, _tail, load_rag, make_backend, repair_requests
+from rtlgen.generate import (Candidate, Check, GenerateConfig, _clean_paths, _tail, compile_and_lint, load_rag,
+                             make_backend, repair_requests)
 
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 DIRS = {"input": "input", "in": "input", "output": "output", "out": "output", "inout": "inout"}
@@ -478,18 +478,7 @@ def check_block(code: str, block: Block, dep_sources: list[Path], plan_dir: Path
             deps.append(dst.name)
         design = f"{block.name}.sv"
         (rd / design).write_text(code)
-        comp = iverilog_compile(rd, deps + [design], out="design.vvp", top=block.name)
-        chk.compiles = comp.returncode == 0 and (rd / "design.vvp").exists()
-        errs = []
-        if not chk.compiles:
-            errs.append("Icarus Verilog (iverilog -g2012) errors:\n" + _tail(_clean_paths(comp.output, rd)))
-        lint = verilator_lint(rd, deps + [design], top=block.name)
-        summ = lint_summary(lint)
-        chk.lint_warnings, chk.lint_codes = summ["warnings"], summ["codes"]
-        chk.lint_clean = chk.compiles and not summ["errors"] and summ["warnings"] == 0 and lint.returncode == 0
-        if not chk.lint_clean and (summ["errors"] or summ["warnings"]):
-            lines = [ln for ln in _clean_paths(lint.output, rd).splitlines() if ln.startswith("%")]
-            errs.append("Verilator lint:\n" + "\n".join(lines[:20]))
+        errs = compile_and_lint(chk, rd, deps + [design], block.name)
         chk.ports_ok, perr = _port_errors(code, block)
         if perr:
             errs.append(perr)
