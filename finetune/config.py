@@ -117,6 +117,9 @@ class DPOStageConfig(TrainCommon):
     rounds: int = 1  # on-policy rounds: each samples from the previous round's model
     chat_template: bool = True
     system_prompt: str = ""
+    # "rtlgen": pairs in the exact prompt the sampler posed and `[BEGIN]…[DONE]` answers (as round 2
+    # trains and generation infers); "raw": the problem text and code as they are
+    prompt_format: str = "rtlgen"
     beta: float = 0.1
     loss_type: str = "sigmoid"
     output_dir: str = "runs/dpo"

@@ -67,6 +67,22 @@ def build_dataset(cfg: DPOStageConfig, tok, pairs_file: Path):
     from datasets import Dataset
 
     rows = common.read_jsonl(pairs_file, ("prompt", "chosen", "rejected"))
+    if cfg.prompt_format not in ("rtlgen", "raw"):
+        raise UserError(f"dpo prompt_format must be 'rtlgen' or 'raw', not {cfg.prompt_format!r}")
+    if cfg.prompt_format == "rtlgen":
+        from rtlgen.prompts import Prompt, build_prompt
+
+        msgs = [build_prompt(r["prompt"], kind="spec-to-rtl", top=r.get("top") or "TopModule").messages for r in rows]
+        answer = lambda code: "[BEGIN]\n" + code.strip() + "\n[DONE]"  # noqa: E731
+        if use_chat(cfg, tok):
+            return Dataset.from_dict({
+                "prompt": msgs,
+                "chosen": [[{"role": "assistant", "content": answer(r["chosen"])}] for r in rows],
+                "rejected": [[{"role": "assistant", "content": answer(r["rejected"])}] for r in rows],
+            })
+        return Dataset.from_dict({"prompt": [Prompt(m, "", "").plain for m in msgs],
+                                  "chosen": [answer(r["chosen"]) + "\n" for r in rows],
+                                  "rejected": [answer(r["rejected"]) + "\n" for r in rows]})
     if use_chat(cfg, tok):
         prompts = [as_messages(r["prompt"], None, cfg.system_prompt)[0] for r in rows]
         return Dataset.from_dict({
@@ -103,6 +119,13 @@ def build_trainer(cfg: DPOStageConfig, round_cfg: DPOStageConfig, pairs_file: Pa
     trainer = DPOTrainer(model=model, args=dpo_args(cfg, round_cfg.output_dir), train_dataset=dataset,
                          processing_class=tok, peft_config=common.peft_config(cfg),
                          callbacks=common.make_callbacks(round_cfg, "dpo"))
+    kept = len(trainer.train_dataset)
+    if kept == 0:  # trl drops pairs whose prompt alone reaches max_length
+        raise UserError(f"every one of the {len(dataset)} pairs has a prompt of max_length={cfg.max_length} tokens "
+                        f"or more; raise max_length")
+    if kept < len(dataset):
+        console.print(f"[yellow]dpo:[/yellow] {len(dataset) - kept} of {len(dataset)} pairs dropped: prompt ≥ "
+                      f"max_length={cfg.max_length} tokens")
     return trainer, tok
 
 

@@ -16,13 +16,20 @@ def as_messages(prompt: str, completion: str | None, system: str) -> tuple[list[
     return msgs, ([{"role": "assistant", "content": completion}] if completion is not None else None)
 
 
-def inference_format(prompt: str, completion: str) -> tuple[list[dict], str]:
+def inference_format(prompt: str, completion: str, kind: str = "spec-to-rtl") -> tuple[list[dict], str]:
     """The pair as `rtlgen generate` and the benchmark protocols will pose it: the runtime's own
-    spec-to-RTL messages, and the answer between [BEGIN] and [DONE] as the prompt asks."""
+    messages for the task kind, and the answer between [BEGIN] and [DONE] as the prompt asks.
+
+    For code completion the prompt already ends with the module header and the answer is the bare
+    body through `endmodule` (that template asks for no markers), as VerilogEval's completions are."""
     import re
 
     from rtlgen.prompts import build_prompt
 
+    if kind == "code-complete":
+        m = re.search(r"\bmodule\s+([A-Za-z_]\w*)", prompt)
+        p = build_prompt(prompt, kind=kind, top=m.group(1) if m else "TopModule")
+        return p.messages, completion.strip("\n") + "\n"
     m = re.search(r"\bmodule\s+([A-Za-z_]\w*)", completion)
     p = build_prompt(prompt, kind="spec-to-rtl", top=m.group(1) if m else "TopModule")
     return p.messages, "[BEGIN]\n" + completion.strip() + "\n[DONE]"
@@ -39,18 +46,24 @@ def build_dataset(cfg: Round2Config, tok):
 
     rows = common.read_jsonl(cfg.data, ("prompt", "completion"))
     rows = [r for r in rows if r["prompt"].strip() and r["completion"].strip()]
+    kinds = {r.get("kind", "spec-to-rtl") for r in rows}
+    if kinds - {"spec-to-rtl", "code-complete"}:
+        from eval.errors import UserError
+
+        raise UserError(f"{cfg.data}: unknown task kind(s) {sorted(kinds - {'spec-to-rtl', 'code-complete'})} "
+                        f"(rows may say kind: spec-to-rtl or code-complete)")
     if cfg.prompt_format not in ("rtlgen", "raw"):
         from eval.errors import UserError
 
         raise UserError(f"round2 prompt_format must be 'rtlgen' or 'raw', not {cfg.prompt_format!r}")
     if cfg.prompt_format == "rtlgen":
-        formatted = [inference_format(r["prompt"], r["completion"]) for r in rows]
+        formatted = [inference_format(r["prompt"], r["completion"], r.get("kind", "spec-to-rtl")) for r in rows]
         if use_chat(cfg, tok):
             return Dataset.from_dict({"prompt": [m for m, _ in formatted],
                                       "completion": [[{"role": "assistant", "content": c}] for _, c in formatted]})
         from rtlgen.prompts import Prompt
 
-        return Dataset.from_dict({"prompt": [Prompt(m, "spec-to-rtl", "").plain for m, _ in formatted],
+        return Dataset.from_dict({"prompt": [Prompt(m, "", "").plain for m, _ in formatted],
                                   "completion": [c + "\n" for _, c in formatted]})
     if use_chat(cfg, tok):
         pairs = [as_messages(r["prompt"], r["completion"], cfg.system_prompt) for r in rows]

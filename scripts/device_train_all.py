@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         texts = [json.loads(x)["text"] for x in (data / "round1.jsonl").read_text().splitlines()[:300] if x.strip()]
         model = str(build_tiny_model(work / "tiny-model", texts, vocab_size=512, hidden=64))
         for k in extra:
-            extra[k] += ["bf16=false", "batch_size=2", "max_length=256", "lora.r=4", "lora.alpha=8",
+            extra[k] += ["bf16=false", "batch_size=2", f"max_length={512 if k == 'dpo' else 256}", "lora.r=4", "lora.alpha=8",
                          "optim=adamw_torch", "max_new_tokens=64" if k == "dpo" else "logging_steps=1"]
     elif a.model:
         model = a.model

@@ -129,7 +129,7 @@ def test_dpo_trains_adapter_on_simulated_pairs(env, tmp_path):
                                    progress=False, workers=2)
     assert stats["pairs"] > 0
     cfg = load_config(DPOStageConfig, None, h.tiny_overrides(env["model"], tmp_path / "dpo", max_steps=3,
-                                                             batch_size=2)
+                                                             batch_size=2, max_length=512)
                       + [f"pairs={pairs_file}", "learning_rate=0.005"])
     common.settle_device(cfg)
     trainer, tok = dpo.build_trainer(cfg, cfg, pairs_file)
@@ -148,7 +148,7 @@ def test_dpo_trains_adapter_on_simulated_pairs(env, tmp_path):
 def test_dpo_stage_end_to_end_from_samples(env, tmp_path):
     """The whole stage as the CLI runs it: samples → simulation → pairs → DPO; pairs hold the evidence."""
     cfg = load_config(DPOStageConfig, None, h.tiny_overrides(env["model"], tmp_path / "dpo", max_steps=2,
-                                                             batch_size=2)
+                                                             batch_size=2, max_length=512)
                       + [f"samples={h.FIXTURES / 'samples.jsonl'}", f"problems={h.PROBLEMS}", "sim_workers=2"])
     summary = dpo.train(cfg)
     assert summary["global_step"] == 2 and summary["pairs"] > 0
@@ -187,3 +187,46 @@ def test_round2_inference_format_matches_generation_prompt():
     assert messages == build_prompt(spec, kind="spec-to-rtl", top="counter4").messages
     assert spec in messages[-1]["content"] and "[BEGIN]" in messages[-1]["content"]
     assert completion.startswith("[BEGIN]\nmodule counter4") and completion.endswith("[DONE]")
+
+
+def test_round2_code_complete_rows_answer_with_the_body():
+    """A code-complete row is posed as the benchmark poses it (commented description ending at the
+    module header) and answered with the body alone, which extraction joins back to the header."""
+    from rtlgen.prompts import build_prompt, extract_code
+
+    prompt = "Output the AND of a and b.\n\nmodule TopModule (input a, input b, output out);"
+    body = "  assign out = a & b;\nendmodule"
+    messages, completion = round2.inference_format(prompt, body, "code-complete")
+    assert messages == build_prompt(prompt, kind="code-complete", top="TopModule").messages
+    assert messages[-1]["content"].rstrip().endswith("module TopModule (input a, input b, output out);")
+    assert "// Output the AND of a and b." in messages[-1]["content"]
+    assert "[BEGIN]" not in completion and completion.strip().endswith("endmodule")
+    code = extract_code(completion, "TopModule", "module TopModule (input a, input b, output out);")
+    assert "assign out = a & b;" in code and code.count("endmodule") == 1
+
+
+def test_round2_rejects_unknown_kind(env, tmp_path):
+    bad = tmp_path / "r2.jsonl"
+    bad.write_text(json.dumps({"prompt": "p", "completion": "module a; endmodule", "kind": "poetry"}) + "\n")
+    cfg = load_config(Round2Config, None, h.tiny_overrides(env["model"], tmp_path / "o", data=str(bad)))
+    with pytest.raises(UserError, match="unknown task kind"):
+        round2.build(cfg)
+
+
+def test_dpo_pairs_are_posed_in_the_sampling_prompt(env, tmp_path):
+    """DPO must score the answers under the prompt the sampler used, with [BEGIN]/[DONE] answers."""
+    from rtlgen.prompts import build_prompt
+
+    pairs = tmp_path / "pairs.jsonl"
+    row = {"prompt": "Make out the inverse of in.", "chosen": "module TopModule(input in, output out);\n"
+           "assign out = ~in;\nendmodule", "rejected": "module TopModule(input in, output out);\nendmodule"}
+    pairs.write_text(json.dumps(row) + "\n")
+    cfg = load_config(DPOStageConfig, None, h.tiny_overrides(env["model"], tmp_path / "d") + [f"pairs={pairs}"])
+    tok = common.load_tokenizer(common.resolve_model_path(cfg.model))
+    ds = dpo.build_dataset(cfg, tok, pairs)
+    prompt = ds[0]["prompt"]
+    want = build_prompt(row["prompt"], kind="spec-to-rtl", top="TopModule")
+    text = prompt if isinstance(prompt, str) else prompt[-1]["content"]
+    assert want.messages[-1]["content"].strip() in text
+    chosen = ds[0]["chosen"] if isinstance(ds[0]["chosen"], str) else ds[0]["chosen"][0]["content"]
+    assert chosen.startswith("[BEGIN]\nmodule TopModule") and "[DONE]" in chosen
