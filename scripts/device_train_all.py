@@ -123,59 +123,65 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("give --gguf, --model or --tiny")
     report: dict = {"model": model, "stages": stages, "timings": {}}
 
-    if "bench" in stages:
-        t = time.monotonic()
-        import subprocess
+    r1_adapter, r2_adapter = a.r1_adapter, a.r2_adapter
+    try:  # a failing stage must not lose the adapters trained before it: pack whatever exists
+        if "bench" in stages:
+            t = time.monotonic()
+            import subprocess
 
-        cmd = [sys.executable, str(ROOT / "scripts" / "bench_train.py"), "--data", str(data / "round1.jsonl"),
-               "--out", str(out / "bench_train.json")] + (["--tiny", "--steps", "2", "--warmup", "1", "--docs", "200"]
-                                                          if a.tiny else ["--model", model])
-        subprocess.run(cmd, check=False)
-        report["timings"]["bench"] = round(time.monotonic() - t, 1)
+            cmd = [sys.executable, str(ROOT / "scripts" / "bench_train.py"), "--data", str(data / "round1.jsonl"),
+                   "--out", str(out / "bench_train.json")] + (["--tiny", "--steps", "2", "--warmup", "1", "--docs", "200"]
+                                                              if a.tiny else ["--model", model])
+            subprocess.run(cmd, check=False)
+            report["timings"]["bench"] = round(time.monotonic() - t, 1)
 
-    r1_adapter = a.r1_adapter
-    if "round1" in stages:
-        t = time.monotonic()
-        cfg = load_config(Round1Config, ROOT / "finetune/configs/round1.yaml", [f"data={data / 'round1.jsonl'}"]
-                          + stage_overrides(model, work / "round1", a.r1_seconds, a.r1_steps, extra["round1"]))
-        report["round1"] = round1.train(cfg)
-        r1_adapter = report["round1"]["output"]
-        report["timings"]["round1"] = round(time.monotonic() - t, 1)
+        if "round1" in stages:
+            t = time.monotonic()
+            cfg = load_config(Round1Config, ROOT / "finetune/configs/round1.yaml", [f"data={data / 'round1.jsonl'}"]
+                              + stage_overrides(model, work / "round1", a.r1_seconds, a.r1_steps, extra["round1"]))
+            report["round1"] = round1.train(cfg)
+            r1_adapter = report["round1"]["output"]
+            report["timings"]["round1"] = round(time.monotonic() - t, 1)
 
-    r2_adapter = a.r2_adapter
-    if "round2" in stages:
-        t = time.monotonic()
-        inits = [r1_adapter] if r1_adapter else []
-        cfg = load_config(Round2Config, ROOT / "finetune/configs/round2.yaml",
-                          [f"data={data / 'round2.jsonl'}", f"init_adapters={json.dumps(inits)}"]
-                          + stage_overrides(model, work / "round2", a.r2_seconds, a.r2_steps, extra["round2"]))
-        report["round2"] = round2.train(cfg)
-        r2_adapter = report["round2"]["output"]
-        report["timings"]["round2"] = round(time.monotonic() - t, 1)
+        if "round2" in stages:
+            t = time.monotonic()
+            inits = [r1_adapter] if r1_adapter else []
+            cfg = load_config(Round2Config, ROOT / "finetune/configs/round2.yaml",
+                              [f"data={data / 'round2.jsonl'}", f"init_adapters={json.dumps(inits)}"]
+                              + stage_overrides(model, work / "round2", a.r2_seconds, a.r2_steps, extra["round2"]))
+            report["round2"] = round2.train(cfg)
+            r2_adapter = report["round2"]["output"]
+            report["timings"]["round2"] = round(time.monotonic() - t, 1)
 
-    inits = [p for p in (r1_adapter, r2_adapter) if p]
-    dpo_base = [f"problems={data / 'problems'}", f"init_adapters={json.dumps(inits)}", f"k={a.k}"]
-    if "sample" in stages:
-        t = time.monotonic()
-        cfg = load_config(DPOStageConfig, ROOT / "finetune/configs/dpo.yaml",
-                          dpo_base + stage_overrides(model, work / "dpo", 0, 0, extra["dpo"]))
-        from finetune.pairs import refuse_benchmarks
+        inits = [p for p in (r1_adapter, r2_adapter) if p]
+        dpo_base = [f"problems={data / 'problems'}", f"init_adapters={json.dumps(inits)}", f"k={a.k}"]
+        if "sample" in stages:
+            t = time.monotonic()
+            cfg = load_config(DPOStageConfig, ROOT / "finetune/configs/dpo.yaml",
+                              dpo_base + stage_overrides(model, work / "dpo", 0, 0, extra["dpo"]))
+            from finetune.pairs import refuse_benchmarks
 
-        samples = dpo.sample_candidates(cfg, refuse_benchmarks(cfg.problems), inits, out / "dpo_samples.jsonl")
-        report["samples"] = str(samples)
-        report["timings"]["sample"] = round(time.monotonic() - t, 1)
+            samples = dpo.sample_candidates(cfg, refuse_benchmarks(cfg.problems), inits, out / "dpo_samples.jsonl")
+            report["samples"] = str(samples)
+            report["timings"]["sample"] = round(time.monotonic() - t, 1)
 
-    if "dpo" in stages:
-        t = time.monotonic()
-        src = [f"pairs={a.pairs}"] if a.pairs else [f"samples={a.samples}"] if a.samples else []
-        if not src and not shutil.which("iverilog"):
-            sys.exit("dpo: no iverilog on this machine to rank samples; run --stages ...,sample, build pairs with "
-                     "`rtlgen train pairs` where iverilog is, and pass --pairs")
-        cfg = load_config(DPOStageConfig, ROOT / "finetune/configs/dpo.yaml",
-                          dpo_base + src + stage_overrides(model, work / "dpo", a.dpo_seconds, a.dpo_steps,
-                                                           extra["dpo"]))
-        report["dpo"] = dpo.train(cfg)
-        report["timings"]["dpo"] = round(time.monotonic() - t, 1)
+        if "dpo" in stages:
+            t = time.monotonic()
+            src = [f"pairs={a.pairs}"] if a.pairs else [f"samples={a.samples}"] if a.samples else []
+            if not src and not shutil.which("iverilog"):
+                raise RuntimeError("dpo: no iverilog on this machine to rank samples; run --stages ...,sample, build pairs with "
+                         "`rtlgen train pairs` where iverilog is, and pass --pairs")
+            cfg = load_config(DPOStageConfig, ROOT / "finetune/configs/dpo.yaml",
+                              dpo_base + src + stage_overrides(model, work / "dpo", a.dpo_seconds, a.dpo_steps,
+                                                               extra["dpo"]))
+            report["dpo"] = dpo.train(cfg)
+            report["timings"]["dpo"] = round(time.monotonic() - t, 1)
+    except Exception as exc:  # noqa: BLE001 - reported in train_report.json and on stderr, exit 1
+        import traceback
+
+        report["error"] = f"{type(exc).__name__}: {exc}"
+        report["traceback"] = traceback.format_exc()[-4000:]
+        print(report["traceback"], file=sys.stderr)
 
     # ≤ 8 files back: one tarball per adapter, one with every log and config, the report
     for stage in ("round1", "round2", "dpo"):
@@ -186,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     for stage in ("round1", "round2", "dpo"):
         d = work / stage
         logs += [d / "log.jsonl", d / "summary.json", d / f"{stage}_config.json", d / "pairs" / "pairs.jsonl",
-                 d / "pairs" / "pairs_stats.json"]
+                 d / "pairs" / "pairs_stats.json", d / "pairs" / "scored.jsonl"]
     pack(out, "train_logs.tar.gz", logs, work)
     report["total_seconds"] = round(time.monotonic() - t_start, 1)
     (out / "train_report.json").write_text(json.dumps(report, indent=2, default=str))
@@ -199,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         more = f"pairs {s.get('pairs')} margin {s.get('reward_margin_last')}" if stage == "dpo" else ""
         print(f"{stage:<8}{s['global_step']:>7}{s['train_loss']:>9.4f}{tps:>11}{s['seconds']:>9}  {more}")
     print(f"total {report['total_seconds']} s; artifacts in {out}: {sorted(p.name for p in out.iterdir())}")
-    return 0
+    return 1 if report.get("error") else 0
 
 
 if __name__ == "__main__":
