@@ -89,11 +89,12 @@ def run_naive(lm, prompts, n, rows_limit, batch_rows, max_new, temperature, top_
             "seconds": round(sec, 3), "tokens_per_s": round(tokens / sec, 1)}
 
 
-def run_backend(lm, prompts, n, batch_rows, max_new, temperature, top_p, fixed, cuda_graphs):
+def run_backend(lm, prompts, n, batch_rows, max_new, temperature, top_p, fixed, cuda_graphs, nucleus_cap=0):
     from rtlgen.backends import SamplingParams
     from rtlgen.backends.hf import HFBackend
 
-    be = HFBackend(loaded=lm, batch_size=batch_rows, impl="auto", cuda_graphs=cuda_graphs, log=print)
+    be = HFBackend(loaded=lm, batch_size=batch_rows, impl="auto", cuda_graphs=cuda_graphs, log=print,
+                   nucleus_cap=nucleus_cap)
     params = SamplingParams(n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new,
                             stop=() if fixed else ("endmodule",), ignore_eos=fixed, seed=0)
     sync()
@@ -112,7 +113,8 @@ def run_backend(lm, prompts, n, batch_rows, max_new, temperature, top_p, fixed, 
             "tokens_per_s": round(toks / sec, 1), "finish": finishes, "impl": be.impl,
             "cuda_graphs": d.get("cuda_graphs"), "graphs_captured": d.get("graphs_captured"),
             "fused_prefix_attention": d.get("fused_prefix_attention"), "sampler": d.get("sampler"),
-            "graph_failures": d.get("cuda_graph_failures")}
+            "graph_failures": d.get("cuda_graph_failures"), "nucleus_cap": d.get("nucleus_cap"),
+            "nucleus_truncated_rows": d.get("nucleus_truncated_rows")}
 
 
 def main() -> int:
@@ -128,6 +130,8 @@ def main() -> int:
     ap.add_argument("--naive-rows", type=int, default=1024, help="rows for the naive baseline (0 = all)")
     ap.add_argument("--naive-batch", type=int, default=512)
     ap.add_argument("--batch-rows", default="1024,2048,4096", help="comma list of hf batch sizes (rows) to try")
+    ap.add_argument("--nucleus-caps", default="0", help="comma list: 0 = exact top-p over the vocabulary (a sort "
+                    "per step); k = top-p within the k most likely tokens (a top-k select); each is run")
     ap.add_argument("--no-stop-run", action="store_true", help="skip the stop-at-endmodule run")
     ap.add_argument("--no-cuda-graphs", action="store_true")
     ap.add_argument("--dtype", default=None)
@@ -170,23 +174,27 @@ def main() -> int:
         Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
 
     # the backend first: a crash of the baseline must not cost the main number
+    caps = [int(x) for x in args.nucleus_caps.split(",") if x]
     for br in [int(x) for x in args.batch_rows.split(",") if x]:
-        try:
-            report["runs"][f"hf-fixed@{br}"] = run_backend(lm, prompts, args.n, br, args.max_new_tokens,
-                                                           args.temperature, args.top_p, True, graphs)
-        except Exception as exc:  # keep going: record what broke
-            report["runs"][f"hf-fixed@{br}"] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-        print(f"hf-fixed@{br}: {report['runs'][f'hf-fixed@{br}']}", flush=True)
-        save()
+        for cap in caps:
+            key = f"hf-fixed@{br}" + (f"+cap{cap}" if cap else "")
+            try:
+                report["runs"][key] = run_backend(lm, prompts, args.n, br, args.max_new_tokens, args.temperature,
+                                                  args.top_p, True, graphs, cap)
+            except Exception as exc:  # keep going: record what broke
+                report["runs"][key] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()
+            print(f"{key}: {report['runs'][key]}", flush=True)
+            save()
     best = max((k for k in report["runs"] if "tokens_per_s" in report["runs"][k]),
                key=lambda k: report["runs"][k]["tokens_per_s"], default=None)
     if not args.no_stop_run and best:
-        br = report["runs"][best]["batch_rows"]
-        report["runs"][f"hf-stop@{br}"] = run_backend(lm, prompts, args.n, br, args.max_new_tokens,
-                                                      args.temperature, args.top_p, False, graphs)
-        print(f"hf-stop@{br}: {report['runs'][f'hf-stop@{br}']}", flush=True)
+        br, cap = report["runs"][best]["batch_rows"], report["runs"][best].get("nucleus_cap") or 0
+        key = f"hf-stop@{br}" + (f"+cap{cap}" if cap else "")
+        report["runs"][key] = run_backend(lm, prompts, args.n, br, args.max_new_tokens,
+                                          args.temperature, args.top_p, False, graphs, cap)
+        print(f"{key}: {report['runs'][key]}", flush=True)
         save()
     try:
         report["runs"][f"naive@{args.naive_batch}"] = run_naive(
@@ -194,15 +202,15 @@ def main() -> int:
     except Exception as exc:
         report["runs"][f"naive@{args.naive_batch}"] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
     save()
-    print(f"\n{'run':<18}{'rows':>7}{'tokens':>10}{'seconds':>10}{'tokens/s':>12}  graphs  fused-attn")
+    print(f"\n{'run':<24}{'rows':>7}{'tokens':>10}{'seconds':>10}{'tokens/s':>12}  graphs  fused-attn")
     for k, r in report["runs"].items():
         if "error" in r:
-            print(f"{k:<18} ERROR {r['error'][:80]}")
+            print(f"{k:<24} ERROR {r['error'][:80]}")
         else:
             g = {True: "on", False: "off", None: "-"}[r.get("cuda_graphs")]
             if r.get("graphs_captured"):
                 g += f"({r['graphs_captured']})"
-            print(f"{k:<18}{r['rows']:>7}{r['tokens']:>10}{r['seconds']:>10.1f}{r['tokens_per_s']:>12,.0f}  "
+            print(f"{k:<24}{r['rows']:>7}{r['tokens']:>10}{r['seconds']:>10.1f}{r['tokens_per_s']:>12,.0f}  "
                   f"{g:<7} {str(r.get('fused_prefix_attention') or '-')[:40]}")
             if r.get("graph_failures"):
                 print(f"{'':<18} graph failure: {r['graph_failures'][0][:100]}")

@@ -183,3 +183,23 @@ def test_prefix_attention_and_its_log_sum_exp(dtype, tol):
     ref_o, ref_l = FastDecoder._prefix_reference(qg, kp, vp, bias, dec.scale)
     assert torch.allclose(out.float(), ref_o, atol=tol * 3, rtol=tol * 3)
     assert torch.allclose(lse, ref_l, atol=tol, rtol=tol)
+
+
+def test_nucleus_cap_matches_the_sorted_rule_and_counts_cut_rows():
+    """top-p inside the k most likely tokens picks exactly the token the full sort picks, for the
+    same noise, whenever those k tokens hold more than top_p of the mass; flat rows are counted."""
+    import torch
+
+    from rtlgen.backends.fastdecode import sample_from_noise
+
+    g = torch.Generator().manual_seed(0)
+    peaked = torch.randn(64, 500, generator=g)
+    peaked[:, :6] += 9.0  # six tokens hold nearly all the mass
+    u = torch.rand(64, generator=g)
+    counter = torch.zeros((), dtype=torch.int64)
+    exact = sample_from_noise(peaked, 0.85, 0.95, u)
+    capped = sample_from_noise(peaked, 0.85, 0.95, u, cap=32, truncated=counter)
+    assert torch.equal(exact, capped) and int(counter) == 0
+    flat = torch.zeros(8, 500)
+    capped = sample_from_noise(flat, 1.0, 0.95, u[:8], cap=32, truncated=counter)
+    assert int(counter) == 8 and bool((capped < 500).all())

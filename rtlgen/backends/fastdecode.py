@@ -74,7 +74,8 @@ def _rotate_half(x):
 GRAPHS_BROKEN: list[str] = []
 
 
-def sample_from_noise(logits: torch.Tensor, temperature: float, top_p: float, u: torch.Tensor) -> torch.Tensor:
+def sample_from_noise(logits: torch.Tensor, temperature: float, top_p: float, u: torch.Tensor,
+                      cap: int = 0, truncated: torch.Tensor | None = None) -> torch.Tensor:
     """Next token per row from `logits` [B, V] and uniform noise `u` [B] in [0, 1); deterministic.
 
     Greedy (temperature ≤ 0) is argmax. Otherwise inverse-CDF sampling of softmax(logits / T),
@@ -86,6 +87,22 @@ def sample_from_noise(logits: torch.Tensor, temperature: float, top_p: float, u:
     if temperature <= 0:
         return logits.argmax(dim=-1)
     V = logits.shape[-1]
+    if top_p < 1.0 and 0 < cap < V:
+        # nucleus from the `cap` most likely tokens (a top-k select instead of a full-vocabulary
+        # sort). Identical to the sorted rule whenever those tokens hold more than top_p of the mass,
+        # because the nucleus then ends inside them; rows where they do not (the nucleus is cut at
+        # `cap` tokens) are counted into `truncated` so a run can report how often that happened.
+        vals, idx = logits.topk(cap, dim=-1)
+        lse = (logits.float() / temperature).logsumexp(dim=-1, keepdim=True)
+        probs = (vals.float() / temperature - lse).exp()
+        cum = probs.cumsum(dim=-1)
+        k = ((cum - probs) <= top_p).sum(dim=-1, keepdim=True).clamp(min=1)
+        if truncated is not None:
+            truncated.add_((cum[:, -1] <= top_p).sum())
+        mass = cum.gather(-1, k - 1)
+        pos = torch.searchsorted(cum, u[:, None].to(cum.dtype) * mass, right=True)
+        pos = torch.minimum(pos, k - 1)
+        return idx.gather(-1, pos).squeeze(-1)
     if top_p < 1.0:
         # sorting the (bf16 on GPU) logits, not fp32 probabilities, halves the radix-sort work;
         # the order is the same because softmax is monotone
@@ -137,8 +154,13 @@ class Batch:
 
 class FastDecoder:
     def __init__(self, model, *, use_cuda_graphs: bool | None = None, kv_bucket: int | None = None,
-                 check_every: int = 16, compile: bool = False, fused_attention: bool | None = None):
+                 check_every: int = 16, compile: bool = False, fused_attention: bool | None = None,
+                 nucleus_cap: int = 0):
         self.model = model
+        # 0: exact top-p over the whole vocabulary (a sort per step); k > 0: top-p inside the k most
+        # likely tokens (see sample_from_noise), with a count of the rows where that cut the nucleus
+        self.nucleus_cap = int(nucleus_cap)
+        self.truncated_rows = torch.zeros((), dtype=torch.int64, device=next(model.parameters()).device)
         inner = model.model
         cfg = model.config
         self.layers = list(inner.layers)
@@ -325,7 +347,7 @@ class FastDecoder:
             x = self._layer_fn(li, x, cos, sin, bias_s, b, Teff)
         logits = self.lm_head(self.norm(x[:, 0]))
         u = b.noise.index_select(0, (b.t + 1).view(1)).view(-1)
-        nxt = sample_from_noise(logits, temperature, top_p, u)
+        nxt = sample_from_noise(logits, temperature, top_p, u, self.nucleus_cap, self.truncated_rows)
         b.tok.copy_(nxt)
         b.out.index_copy_(1, (b.t + 1).view(1), nxt[:, None])
         b.t.add_(1)
@@ -422,7 +444,8 @@ class FastDecoder:
                 noise = torch.cat((noise, noise.new_zeros(T + 1 - noise.shape[0], B)))
         ks = [torch.zeros(B, self.nkv, T, self.hd, device=dev, dtype=self.dtype) for _ in self.layers]
         vs = [torch.zeros_like(x) for x in ks]
-        first = sample_from_noise(logits.repeat_interleave(n, dim=0), temperature, top_p, noise[0])
+        first = sample_from_noise(logits.repeat_interleave(n, dim=0), temperature, top_p, noise[0],
+                                  self.nucleus_cap, self.truncated_rows)
         out = torch.zeros(B, T + 1, dtype=torch.long, device=dev)
         out[:, 0] = first
         b = Batch(G, n, P, T, kp, vp, ks, vs, bias_p, lens.repeat_interleave(n), first.clone(),
