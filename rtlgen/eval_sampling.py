@@ -46,12 +46,13 @@ def generate_benchmark_samples(tasks: list, out_file: Path, *, model: str, adapt
                                temperature: float = 0.0, top_p: float = 0.95, max_new_tokens: int = 1024,
                                shots: int = 0, rag: str | None = None, batch_size: int | None = None,
                                seed: int = 0, backend_instance=None, progress: bool = True, log=print,
-                               deadline: float | None = None) -> dict:
+                               deadline: float | None = None, contexts: dict[str, str] | None = None) -> dict:
     """Append the missing samples of `tasks` (n per task) to `out_file`; returns generation stats.
 
     temperature 0 means greedy. `backend_instance` lets a caller reuse one loaded model across
     several benchmarks. `deadline` (a `time.time()` value) stops the run cleanly after the prompt
-    in flight, with `complete: false` in the stats; calling again resumes.
+    in flight, with `complete: false` in the stats; calling again resumes. `contexts` ({task_id:
+    context}, from `rag_index.contexts`) stands in for `rag` where the index cannot be loaded.
     """
     from rtlgen.backends import SamplingParams, get_backend
     from rtlgen.generate import load_rag
@@ -72,7 +73,7 @@ def generate_benchmark_samples(tasks: list, out_file: Path, *, model: str, adapt
              "tokens": 0, "seconds": 0.0, "tokens_per_s": None, "complete": True}
     if todo == 0:
         return stats
-    retriever = load_rag(rag)
+    retriever = load_rag(rag) if contexts is None else None
     be = backend_instance
     if be is None:
         if backend == "openai":
@@ -86,7 +87,8 @@ def generate_benchmark_samples(tasks: list, out_file: Path, *, model: str, adapt
         for need, group in sorted(by_need.items(), reverse=True):
             prompts = []
             for t in group:
-                ctx = retriever.context_for_spec(t.prompt) if retriever is not None else None
+                ctx = (contexts.get(t.task_id) if contexts is not None
+                       else retriever.context_for_spec(t.prompt) if retriever is not None else None)
                 prompts.append(build_task_prompt(t, shots=shots, context=ctx))
             params = SamplingParams(n=need, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
                                     seed=seed + sum(have.values()), too_long="empty")

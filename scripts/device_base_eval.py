@@ -54,6 +54,8 @@ def main() -> int:
     ap.add_argument("--work", default=None, help="samples folder (default /root/m/base_eval on GPU, else a temp dir)")
     ap.add_argument("--resume-tar", default=None, help="base_samples.tar.gz of an earlier call to continue from")
     ap.add_argument("--adapter", action="append", default=[], help="LoRA adapter dir, merged in order (repeatable)")
+    ap.add_argument("--contexts", default=None, help="retrieval contexts per task (scripts/rag_contexts.py) "
+                    "to put into every prompt: the RAG variant where no index can be loaded")
     ap.add_argument("--tag", default="base", help="name of the output files: <tag>_samples.tar.gz, <tag>_eval_gen.json")
     ap.add_argument("--out", default=os.environ.get("OUT", "results/generate"))
     args = ap.parse_args()
@@ -87,6 +89,12 @@ def main() -> int:
     report = {"model": "tiny-random-llama" if args.tiny else args.model, "adapters": args.adapter, "backend": be.describe(),
               "load_seconds": round(load_s, 2), "max_new_tokens": args.max_new_tokens, "shots": 0,
               "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, "runs": {}}
+    table = None
+    if args.contexts:
+        from rag_index.contexts import load_contexts
+
+        table = load_contexts(args.contexts)
+        report["rag_contexts"] = {"file": args.contexts, "manifest": table.manifest}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for proto in [p for p in args.protocols.split(",") if p]:
@@ -101,6 +109,7 @@ def main() -> int:
             stats = generate_benchmark_samples(tasks, f, model=report["model"], adapters=args.adapter, backend="hf",
                                                max_new_tokens=args.max_new_tokens, shots=0, seed=0,
                                                backend_instance=be, deadline=deadline, progress=False,
+                                               contexts=table.for_tasks(name, tasks) if table else None,
                                                **protocols[proto])
             stats.pop("backend_info", None)
             stats["tasks"] = len(tasks)

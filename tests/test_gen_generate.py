@@ -160,3 +160,27 @@ def test_benchmark_sampling_resumes(tmp_path):
     assert all(sorted(v) == [0, 1, 2] for v in by.values()) and len(by) == 4
     assert all(isinstance(r["completion"], str) and r["completion"] for r in rows)
     assert generate_benchmark_samples(tasks, out, n=3, **kw)["samples_written"] == 0
+
+
+def test_benchmark_sampling_puts_precomputed_contexts_into_prompts(tmp_path):
+    """The GPU's RAG variant: contexts retrieved elsewhere reach each task's prompt, and only its own."""
+    from rtlgen.backends.hf import HFBackend
+    from rtlgen.eval_sampling import generate_benchmark_samples
+    from rtlgen.prompts import render
+
+    class Recording(HFBackend):
+        seen: list = []
+
+        def generate(self, prompts, params, on_result=None, progress=True):
+            self.seen.extend(render(p, self.tok) for p in prompts)
+            return super().generate(prompts, params, on_result, progress)
+
+    model = build_tiny_llama(tmp_path / "m")
+    tasks = [Task(f"t{i}", "spec-to-rtl", f"Implement TopModule number {i}.", "TopModule", GOOD) for i in range(2)]
+    be = Recording(model=str(model), log=lambda *a: None)
+    contexts = {"t0": "// EXAMPLE-ZERO: module ex0; endmodule", "t1": "// EXAMPLE-ONE: module ex1; endmodule"}
+    generate_benchmark_samples(tasks, tmp_path / "s.jsonl", model=str(model), adapters=[], n=1, max_new_tokens=4,
+                               backend_instance=be, progress=False, contexts=contexts)
+    by_task = {("number 0" in p): p for p in be.seen}
+    assert "EXAMPLE-ZERO" in by_task[True] and "EXAMPLE-ONE" not in by_task[True]
+    assert "EXAMPLE-ONE" in by_task[False] and "EXAMPLE-ZERO" not in by_task[False]
