@@ -39,7 +39,7 @@ class ProceduralConfig:
     drop_warnings: bool = True  # a reference whose compile prints a warning is dropped too
     problem_cycles: int = 200
     problem_seed: int = 1
-    max_attempts_factor: int = 4  # stop generating after n * factor draws (families that run out of variety)
+    max_attempts_factor: int = 10  # stop generating after n * factor draws (families that run out of variety)
     cache_dir: str = ""  # default <out>/.cache
     decontam: dict = field(default_factory=lambda: {
         "verilogeval-v1-human": "/work/bench/verilog-eval-v1",
@@ -57,41 +57,60 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
-def generate(cfg: ProceduralConfig, progress=None) -> tuple[list[tuple[int, Design]], dict]:
-    """Unique designs in index order, and generation stats (duplicates and errors by family)."""
-    names = sorted(cfg.families) if cfg.families else sorted(FAMILIES)
-    unknown = [n for n in names + list(cfg.exclude_families) if n not in FAMILIES]
-    if unknown:
-        raise UserError(f"unknown procedural families: {', '.join(unknown)} (known: {', '.join(sorted(FAMILIES))})")
-    names = [n for n in names if n not in set(cfg.exclude_families)]
-    if not names:
-        raise UserError("no procedural families left to generate")
-    seen: set[str] = set()
-    out: list[tuple[int, Design]] = []
-    dups: Counter = Counter()
-    errors: Counter = Counter()
-    draws: Counter = Counter()
-    task = progress.add_task("generate designs", total=cfg.n) if progress else None
-    i = 0
-    while len(out) < cfg.n and i < cfg.n * cfg.max_attempts_factor:
-        fam = random.Random(f"{cfg.seed}:pick:{i}").choice(names)
-        draws[fam] += 1
-        try:
-            d = FAMILIES[fam][0](random.Random(f"{fam}:{cfg.seed}:{i}"))
-        except Exception as exc:  # noqa: BLE001 - a generator bug must not stop the build; it is counted
-            errors[f"{fam}: {type(exc).__name__}: {exc}"[:160]] += 1
-            i += 1
-            continue
-        key = sha(_norm(d.code) + "\0" + _norm(d.spec), 24)
-        if key in seen:
-            dups[fam] += 1
-        else:
-            seen.add(key)
+class Generator:
+    """Draws unique designs in index order; `take(k)` continues where the last call stopped, so the
+    build can ask for more designs in waves until enough rows survive the checks."""
+
+    def __init__(self, cfg: ProceduralConfig):
+        names = sorted(cfg.families) if cfg.families else sorted(FAMILIES)
+        unknown = [n for n in names + list(cfg.exclude_families) if n not in FAMILIES]
+        if unknown:
+            raise UserError(f"unknown procedural families: {', '.join(unknown)} (known: {', '.join(sorted(FAMILIES))})")
+        self.names = [n for n in names if n not in set(cfg.exclude_families)]
+        if not self.names:
+            raise UserError("no procedural families left to generate")
+        self.cfg = cfg
+        self.i = 0
+        self.max_draws = cfg.n * cfg.max_attempts_factor
+        self.seen: set[str] = set()
+        self.dups: Counter = Counter()
+        self.errors: Counter = Counter()
+        self.draws: Counter = Counter()
+
+    @property
+    def exhausted(self) -> bool:
+        return self.i >= self.max_draws
+
+    def take(self, k: int) -> list[tuple[int, Design]]:
+        out: list[tuple[int, Design]] = []
+        seed = self.cfg.seed
+        while len(out) < k and not self.exhausted:
+            i = self.i
+            self.i += 1
+            fam = random.Random(f"{seed}:pick:{i}").choice(self.names)
+            self.draws[fam] += 1
+            try:
+                d = FAMILIES[fam][0](random.Random(f"{fam}:{seed}:{i}"))
+            except Exception as exc:  # noqa: BLE001 - a generator bug must not stop the build; it is counted
+                self.errors[f"{fam}: {type(exc).__name__}: {exc}"[:160]] += 1
+                continue
+            key = sha(_norm(d.code) + "\0" + _norm(d.spec), 24)
+            if key in self.seen:
+                self.dups[fam] += 1
+                continue
+            self.seen.add(key)
             out.append((i, d))
-            if progress:
-                progress.advance(task)
-        i += 1
-    return out, {"draws": i, "duplicates": dict(dups), "generator_errors": dict(errors), "draws_by_family": dict(draws)}
+        return out
+
+    def stats(self) -> dict:
+        return {"draws": self.i, "duplicates": dict(self.dups), "generator_errors": dict(self.errors),
+                "draws_by_family": dict(self.draws)}
+
+
+def generate(cfg: ProceduralConfig) -> tuple[list[tuple[int, Design]], dict]:
+    """`cfg.n` unique designs in index order (fewer if the draw budget runs out), and their stats."""
+    g = Generator(cfg)
+    return g.take(cfg.n), g.stats()
 
 
 # ---------------------------------------------------------------- compile check
@@ -202,153 +221,180 @@ def problem_files(d: Design, cfg: ProceduralConfig) -> dict:
 
 # ---------------------------------------------------------------- the build
 
+_DC = None  # the Decontaminator, set before the worker pool forks (workers inherit it)
+
+
+def _decontam_job(args):
+    """(key, hit) for one row: the completion is checked first, the prompt only if it is clean."""
+    key, prompt, completion = args
+    hit = _DC.check(completion)
+    if hit:
+        hit = dict(hit, field="completion")
+    else:
+        hit = _DC.check(prompt)
+        if hit:
+            hit = dict(hit, field="prompt")
+    return key, hit
+
+
+def _compile_wave(designs, cfg, cache, pr, wave_no):
+    keys = [sha(BUILD_VERSION + d.code, 24) for _, d in designs]
+    got = cache.get_many("compile", list(set(keys)))
+    todo = sorted({k: d.code for k, (_, d) in zip(keys, designs) if k not in got}.items())
+    jobs = [(i, [c for _, c in todo[i:i + cfg.compile_batch]]) for i in range(0, len(todo), cfg.compile_batch)]
+    for start, res in _pool(_compile_job, jobs, cfg.workers, pr, f"wave {wave_no}: compile references (iverilog)"):
+        for (k, _), r in zip(todo[start:start + cfg.compile_batch], res):
+            cache.put("compile", k, r)
+            got[k] = r
+    cache.commit()
+    return [got[k] for k in keys]
+
+
+def _decontam_rows(rows, dc, tag, cache, cfg, pr, wave_no):
+    global _DC
+    keys = [f"{tag}:{sha(r['prompt'] + chr(0) + r['completion'], 24)}" for r in rows]
+    got = cache.get_many("decontam", list(set(keys)))
+    todo = {k: (k, r["prompt"], r["completion"]) for k, r in zip(keys, rows) if k not in got}
+    _DC = dc
+    for k, hit in _pool(_decontam_job, list(todo.values()), cfg.workers, pr, f"wave {wave_no}: decontaminate (5 benchmarks)"):
+        got[k] = {"hit": hit}
+        cache.put("decontam", k, got[k])
+    cache.commit()
+    return [got[k]["hit"] for k in keys]
+
+
 def build(cfg: ProceduralConfig, out: Path, *, progress: bool = True, log=print) -> dict:
+    """Generate in waves until `cfg.n` rows survive compile and decontamination (or the draw budget
+    ends), then validate problems from the surviving designs, then write everything."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from data_pipeline import problems as P
     from data_pipeline.decontam import Decontaminator, load_benchmark_texts
-    from data_pipeline.export import write_jsonl  # noqa: F401  (same writer as the corpus build)
 
     if cfg.n < 1:
         raise UserError("--n must be at least 1")
     if cfg.problems < 0:
         raise UserError("--problems must be 0 or more")
+    if cfg.kinds not in ("mix", "both", "spec-to-rtl", "code-complete"):
+        raise UserError(f"procedural kinds must be mix, both, spec-to-rtl or code-complete, not {cfg.kinds!r}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cache = Cache((Path(cfg.cache_dir).expanduser() if cfg.cache_dir else out / ".cache") / "procedural.sqlite")
-    secs: dict[str, float] = {}
+    secs: Counter = Counter()
     t_all = time.monotonic()
     drops: dict[str, Counter] = defaultdict(Counter)
+    warn_examples: dict[str, str] = {}
+    hits: list[dict] = []
+    clean_rows: list[dict] = []
+    clean_designs: list[tuple[int, Design]] = []
+    n_designs = n_compiled = 0
     cols = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     prog = Progress(*cols, transient=False, disable=not progress)
     with prog:
         pr = prog if progress else None
         t = time.monotonic()
-        designs, gen_stats = generate(cfg, pr)
-        secs["generate"] = time.monotonic() - t
-
-        # --- compile (batched, cached by code hash)
-        t = time.monotonic()
-        keys = [sha(BUILD_VERSION + d.code, 24) for _, d in designs]
-        got = cache.get_many("compile", list(set(keys)))
-        todo = sorted({k: d.code for k, (_, d) in zip(keys, designs) if k not in got}.items())
-        jobs = [(i, [c for _, c in todo[i:i + cfg.compile_batch]]) for i in range(0, len(todo), cfg.compile_batch)]
-        if pr and jobs:
-            pass
-        for start, res in _pool(_compile_job, jobs, cfg.workers, pr, "compile references (iverilog)"):
-            for (k, _), r in zip(todo[start:start + cfg.compile_batch], res):
-                cache.put("compile", k, r)
-                got[k] = r
-        cache.commit()
-        kept: list[tuple[int, Design]] = []
-        warn_examples: dict[str, str] = {}
-        for k, (i, d) in zip(keys, designs):
-            r = got[k]
-            if not r["ok"]:
-                drops["compile"][d.family] += 1
-                warn_examples.setdefault(d.family, r["error"][:200])
-            elif r["warnings"] and cfg.drop_warnings:
-                drops["compile warnings"][d.family] += 1
-                warn_examples.setdefault(d.family, r["warnings"][:200])
-            else:
-                kept.append((i, d))
-        secs["compile"] = time.monotonic() - t
-
-        # --- rows + decontamination
-        t = time.monotonic()
-        rows = [row for i, d in kept for row in rows_for(i, d, cfg)]
         bench_texts = load_benchmark_texts(cfg.decontam, required=cfg.decontam_required)
         dc = Decontaminator(bench_texts, rouge_threshold=cfg.rouge_threshold)
         tag = sha(str([(b.id, len(b.tokens)) for b in dc.bench]) + str((dc.rt, dc.n, dc.nt)), 12)
-        texts = sorted({txt for r in rows for txt in (r["prompt"], r["completion"])} |
-                       {_problem_prompt(d) for _, d in kept})
-        tkeys = {txt: f"{tag}:{sha(txt, 24)}" for txt in texts}
-        dgot = cache.get_many("decontam", list(set(tkeys.values())))
-        dtask = pr.add_task("decontaminate (5 benchmarks)", total=len(texts)) if pr else None
-        for txt in texts:
-            k = tkeys[txt]
-            if k not in dgot:
-                dgot[k] = {"hit": dc.check(txt)}
-                cache.put("decontam", k, dgot[k])
+        secs["load benchmarks"] += time.monotonic() - t
+        gen = Generator(cfg)
+        per_design = 2 if cfg.kinds == "both" else 1
+        rows_task = pr.add_task("rows kept (target)", total=cfg.n) if pr else None
+        wave_no, yield_est = 0, 0.5
+        while len(clean_rows) < cfg.n and not gen.exhausted:
+            wave_no += 1
+            need = cfg.n - len(clean_rows)
+            t = time.monotonic()
+            designs = gen.take(max(200, int(need / per_design / max(yield_est, 0.05) * 1.1)))
+            secs["generate"] += time.monotonic() - t
+            if not designs:
+                break
+            n_designs += len(designs)
+            t = time.monotonic()
+            results = _compile_wave(designs, cfg, cache, pr, wave_no)
+            kept = []
+            for (i, d), r in zip(designs, results):
+                if not r["ok"]:
+                    drops["compile"][d.family] += 1
+                    warn_examples.setdefault(d.family, r["error"][:200])
+                elif r["warnings"] and cfg.drop_warnings:
+                    drops["compile warnings"][d.family] += 1
+                    warn_examples.setdefault(d.family, r["warnings"][:200])
+                else:
+                    kept.append((i, d))
+            n_compiled += len(kept)
+            secs["compile"] += time.monotonic() - t
+            t = time.monotonic()
+            rows = [(i, d, row) for i, d in kept for row in rows_for(i, d, cfg)]
+            verdicts = _decontam_rows([r for _, _, r in rows], dc, tag, cache, cfg, pr, wave_no)
+            before = len(clean_rows)
+            ok_ids = set()
+            for (i, d, r), h in zip(rows, verdicts):
+                if h:
+                    drops["decontam"][r["family"]] += 1
+                    hits.append({"id": r["id"], "family": r["family"], "kind": r["kind"], **h})
+                elif len(clean_rows) < cfg.n:
+                    clean_rows.append(r)
+                    ok_ids.add(i)
+            clean_designs += [(i, d) for i, d in kept if i in ok_ids]
+            secs["decontaminate"] += time.monotonic() - t
+            yield_est = max(0.05, (len(clean_rows) - before) / max(1, len(designs) * per_design))
             if pr:
-                pr.advance(dtask)
-        cache.commit()
-        hits = []
-        clean_rows = []
-        for r in rows:
-            h = dgot[tkeys[r["prompt"]]]["hit"] or dgot[tkeys[r["completion"]]]["hit"]
-            if h:
-                drops["decontam"][r["family"]] += 1
-                hits.append({"id": r["id"], "family": r["family"], "kind": r["kind"], **h})
-            else:
-                clean_rows.append(r)
-        secs["decontaminate"] = time.monotonic() - t
+                pr.update(rows_task, completed=len(clean_rows))
 
-        # --- problems
+        # --- problems: candidates spread over families (round-robin in index order)
         t = time.monotonic()
         problems = []
         pdrops: Counter = Counter()
         if cfg.problems:
-            clean_ids = {r["id"].rsplit("-", 1)[0] for r in clean_rows}
-            cands = []
-            for i, d in kept:
-                if f"proc-{d.family}-{sha(d.code + d.spec, 12)}" not in clean_ids:
-                    continue
-                if dgot[tkeys[_problem_prompt(d)]]["hit"]:
-                    pdrops["prompt matches a benchmark"] += 1
-                    continue
-                cands.append((i, d))
-            # spread problems over families: round-robin over families in index order
             by_fam: dict[str, list] = defaultdict(list)
-            for i, d in cands:
+            for i, d in clean_designs:
                 by_fam[d.family].append((i, d))
             order = []
             while any(by_fam.values()):
                 for f in sorted(by_fam):
                     if by_fam[f]:
                         order.append(by_fam[f].pop(0))
-            pkeys = {}
-            for i, d in order:
-                pf = problem_files(d, cfg)
-                pkeys[i] = ("p" + sha(BUILD_VERSION + pf["ref"] + pf["test"] + pf["prompt"], 24), d, pf)
-            pgot = cache.get_many("problem", [v[0] for v in pkeys.values()])
-            ok_now = sum(1 for i, _ in order if pgot.get(pkeys[i][0], {}).get("ok"))
-            need = max(0, cfg.problems - ok_now)
-            jobs, pos = [], 0
-            # validate in waves (expected keep rate ~60%) until the target is met or candidates run out
             ptask = pr.add_task("validate problems (ref passes, mutants fail)", total=cfg.problems) if pr else None
-            if pr:
-                pr.update(ptask, completed=min(ok_now, cfg.problems))
-            while need > 0 and pos < len(order):
+            pos = 0
+            accepted: list[tuple[Design, dict, dict]] = []
+            while len(accepted) < cfg.problems and pos < len(order):
+                need = cfg.problems - len(accepted)
                 wave = []
-                while pos < len(order) and len(wave) < max(4, int(need * 1.6)):
-                    i, _ = order[pos]
-                    key, d, pf = pkeys[i]
-                    if key not in pgot:
-                        wave.append((key, {"id": "P" + key[1:13], "ref": pf["ref"], "test": pf["test"], "prompt": pf["prompt"],
-                                           "ports": pf["ports"]}))
+                while pos < len(order) and len(wave) < max(4, int(need * 1.5)):
+                    i, d = order[pos]
                     pos += 1
-                for key, res in _pool(P.validate_job, wave, cfg.workers, None, ""):
+                    pf = problem_files(d, cfg)
+                    h = dc.check(pf["prompt"])
+                    if h:
+                        pdrops["prompt matches a benchmark"] += 1
+                        hits.append({"id": f"problem-{d.family}-{i}", "family": d.family, "kind": "problem", **h})
+                        continue
+                    key = "p" + sha(BUILD_VERSION + pf["ref"] + pf["test"] + pf["prompt"], 24)
+                    wave.append((key, d, pf))
+                got = cache.get_many("problem", [k for k, _, _ in wave])
+                jobs = [(k, {"id": "P" + k[1:13], "ref": pf["ref"], "test": pf["test"], "prompt": pf["prompt"], "ports": pf["ports"]})
+                        for k, _, pf in wave if k not in got]
+                for key, res in _pool(P.validate_job, jobs, cfg.workers, None, ""):
                     cache.put("problem", key, res)
-                    pgot[key] = res
+                    got[key] = res
                     if res.get("ok") and pr:
                         pr.advance(ptask)
                 cache.commit()
-                need = max(0, cfg.problems - sum(1 for i, _ in order if pgot.get(pkeys[i][0], {}).get("ok")))
-            for i, _ in order:
-                key, d, pf = pkeys[i]
-                res = pgot.get(key)
-                if res is None:
-                    continue
-                if not res["ok"]:
-                    pdrops[f"{res['reason']}"] += 1
-                    drops["problem rejected"][d.family] += 1
-                    continue
-                if len(problems) >= cfg.problems:
-                    break
+                for k, d, pf in wave:
+                    res = got[k]
+                    if not res["ok"]:
+                        pdrops[res["reason"]] += 1
+                        drops["problem rejected"][d.family] += 1
+                    elif len(accepted) < cfg.problems:
+                        accepted.append((d, pf, res))
+            if pr:
+                pr.update(ptask, completed=len(accepted))
+            for d, pf, res in accepted:
                 problems.append({"id": f"Proc{len(problems) + 1:05d}_{d.family}", "family": d.family, **pf,
                                  "samples": res["samples"], "killed": res["killed"]})
-        secs["problems"] = time.monotonic() - t
+        secs["problems"] += time.monotonic() - t
+        gen_stats = gen.stats()
 
     # --- write
     t = time.monotonic()
@@ -360,14 +406,15 @@ def build(cfg: ProceduralConfig, out: Path, *, progress: bool = True, log=print)
     for p in problems:
         P.write_problem(pdir, p["id"], p["prompt"], p["ref"], p["test"])
     (pdir / "problems.txt").write_text("".join(p["id"] + "\n" for p in problems))
-    secs["write"] = time.monotonic() - t
+    secs["write"] += time.monotonic() - t
     secs["total"] = time.monotonic() - t_all
     fam_rows = Counter(r["family"] for r in clean_rows)
     report = {
         "config": asdict(cfg),
-        "counts": {"designs_generated": len(designs), "designs_compiled": len(kept), "rows": len(clean_rows),
+        "counts": {"designs_generated": n_designs, "designs_compiled": n_compiled, "rows": len(clean_rows),
                    "rows_by_kind": dict(Counter(r["kind"] for r in clean_rows)), "problems": len(problems),
-                   "families": len({d.family for _, d in kept}), "benchmark_texts": len(bench_texts)},
+                   "families": len({r["family"] for r in clean_rows}), "benchmark_texts": len(bench_texts),
+                   "waves": wave_no},
         "rows_by_family": dict(sorted(fam_rows.items())),
         "problems_by_family": dict(sorted(Counter(p["family"] for p in problems).items())),
         "generation": gen_stats,
@@ -375,6 +422,7 @@ def build(cfg: ProceduralConfig, out: Path, *, progress: bool = True, log=print)
         "drop_examples": warn_examples,
         "problem_rejections": dict(pdrops),
         "decontam_hits": len(hits),
+        "decontam_hits_by_field": dict(Counter(f"{h['kind']}/{h.get('field', 'prompt')}/{h['metric']}" for h in hits)),
         "decontam_examples": hits[:20],
         "seconds": {k: round(v, 1) for k, v in secs.items()},
     }
@@ -382,10 +430,6 @@ def build(cfg: ProceduralConfig, out: Path, *, progress: bool = True, log=print)
     (out / "report.md").write_text(render_md(report))
     cache.close()
     return report
-
-
-def _problem_prompt(d: Design) -> str:
-    return d.spec.rstrip() + "\n\n" + PROBLEM_NOTE
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
