@@ -490,7 +490,7 @@ def _problem_stage(cfg, modules, dc, cache, funnel, contaminated, prog):
             continue
         ports = m["info"]["ports"]
         prompt = P.prompt_text(ports, m["description"])
-        ref = P.rename(m["code"], m["name"], "RefModule")
+        ref = P.rename(P.strip_delays(m["code"]), m["name"], "RefModule")
         test = P.testbench(ports, pc.cycles, pc.seed)
         cands.append({"m": m, "prompt": prompt, "ref": ref, "test": test, "ports": ports})
     funnel.after("problem candidates", len(cands))

@@ -4,8 +4,8 @@ For each candidate the stage writes `<id>_prompt.txt` (description + interface, 
 wording), `<id>_ref.sv` (the module renamed `RefModule`) and `<id>_test.sv`: a testbench that
 drives seeded random stimulus into `RefModule` and `TopModule`, detects clocks (toggled every 5
 ps) and resets (held active for the first cycles, then pulsed rarely, polarity from the name),
-compares all outputs VerilogEval's way (an X in the reference matches anything) after each
-posedge and before each input change, and prints `Mismatches: N in M samples` from a `final`
+compares all outputs after each posedge and before each input change (an X or Z bit in the
+reference matches anything; VerilogEval's own compare lets only X through), and prints `Mismatches: N in M samples` from a `final`
 block. A problem is kept only when, run through the harness's own `local:` loader, the reference
 passes and a mutant fails: an operator flip when the code has one that changes behaviour, and
 always a stuck-at-0 output. A testbench that cannot tell them apart has no teeth.
@@ -20,8 +20,10 @@ from pathlib import Path
 from data_pipeline.describe import is_clock, is_reset, port_lines, reset_active_low
 from eval.sandbox import RunDir
 
-PROMPT_HEAD = ("I would like you to implement a module named TopModule with the following\n"
-               "interface. All input and output ports are one bit unless otherwise\nspecified.\n\n")
+# Our own wording (not VerilogEval's header sentence: copying it made short prompts score Rouge-L
+# >= 0.5 against v2 prompts and decontamination dropped them); the interface list keeps v2's layout.
+PROMPT_HEAD = ("Write the Verilog module TopModule described below. Its ports are listed\n"
+               "first; a port with no width given is a single bit wide.\n\n")
 
 _OPS = [(r"(?<=\s)&(?=\s)", "|"), (r"(?<=\s)\|(?=\s)", "&"), (r"(?<=\s)\+(?=\s)", "-"), (r"(?<=\s)-(?=\s)", "+"),
         (r"(?<=\s)\^(?=\s)", "&"), (r"==", "!="), (r"!=", "=="), (r"(?<=\s)&&(?=\s)", "||"), (r"(?<=\s)\|\|(?=\s)", "&&"),
@@ -43,6 +45,12 @@ def eligible(info: dict, instances: list[str], code: str, cfg) -> str | None:
         return "port width"
     if not any(p["dir"] == "output" for p in ports):
         return "no output"
+    body = strip(code)
+    if not re.search(r"\b(assign|always|always_ff|always_comb|always_latch|initial)\b"
+                     r"|\b(and|nand|or|nor|xor|xnor|buf|not|bufif[01]|notif[01])\s*(#\s*\S+\s*)?\w*\s*\(", body):
+        return "no logic (blackbox or empty body)"
+    if re.search(r"#\s*[\w.]", strip_delays(body)):
+        return "uses delays"
     if re.search(r"\$(readmem|fopen|fread|fscanf|system|random|urandom|time|realtime|display|finish|stop)", code):
         return "system tasks"
     if re.search(r"\b(real|time|event|interface|class|program)\b", strip(code)):
@@ -56,8 +64,26 @@ def strip(code: str) -> str:
     return re.sub(r"//[^\n]*|/\*.*?\*/", " ", code, flags=re.S)
 
 
+_DVAL = r"#\s*(?:\d+(?:\.\d+)?(?:\s*[munpf]?s\b)?|[A-Za-z_]\w*|\(\s*[\w.]+\s*\))"  # #1, #1ns, #Tp, #(DELAY)
+_DELAY = re.compile(rf"(<=|=)(\s*){_DVAL}\s*|\b(assign)\s+{_DVAL}\s+")
+
+
+def strip_delays(code: str) -> str:
+    """Drop intra-assignment delays (`q <= #1 d`, `q <= #Tp d`, `assign #2 y = a`), which only matter
+    in simulation.
+
+    The harness compiles the candidate before the testbench, so a candidate without a `timescale
+    runs in Icarus's default 1 s unit: a reference copied as TopModule with `#1` delays never
+    updated its outputs inside the 2 ns test and failed its own test. Without the delays the
+    reference, and the training completion made from it, is plain synthesizable RTL.
+    """
+    return _DELAY.sub(lambda m: f"{m.group(1)}{m.group(2) or ' '}" if m.group(1) else f"{m.group(3)} ", code)
+
+
 def rename(code: str, old: str, new: str) -> str:
-    return re.sub(rf"\bmodule\s+{re.escape(old)}\b", f"module {new}", code, count=1)
+    """Rename the module, its `endmodule : name` label included (Icarus rejects a stale label)."""
+    code = re.sub(rf"\bmodule\s+{re.escape(old)}\b", f"module {new}", code, count=1)
+    return re.sub(rf"\bendmodule(\s*:\s*){re.escape(old)}\b", rf"endmodule\g<1>{new}", code)
 
 
 def _decl(p: dict, suffix: str = "") -> str:
@@ -91,7 +117,10 @@ def testbench(ports: list[dict], cycles: int, seed: int) -> str:
     L += ["", f"\tRefModule good1 ({conn('_ref')});", f"\tTopModule top_module1 ({conn('_dut')});", ""]
     ref_vec = "{" + ", ".join(p["name"] + "_ref" for p in outs) + "}"
     dut_vec = "{" + ", ".join(p["name"] + "_dut" for p in outs) + "}"
-    L.append(f"\twire tb_match = ({ref_vec} === ({ref_vec} ^ {dut_vec} ^ {ref_vec}));")
+    # VerilogEval compares `ref === (ref ^ dut ^ ref)` so an X in the reference matches anything, but a
+    # Z in the reference (an undriven output bit, a tri-state buffer) then never matches, not even the
+    # reference itself. XOR-ing both sides turns X and Z alike into don't-cares.
+    L.append(f"\twire tb_match = (({ref_vec} ^ {dut_vec}) === ({ref_vec} ^ {ref_vec}));")
     L += ["", "\ttask check;", "\t\tbegin", "\t\t\tclocks = clocks + 1;", "\t\t\tif (!tb_match) errors = errors + 1;",
           "\t\tend", "\tendtask", ""]
 
