@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 
-from data_pipeline.procedural import blocks, datapath, fsm, logic, sequential, vectors  # noqa: F401  (registration)
+from data_pipeline.procedural import blocks, datapath, extra, fsm, logic, sequential, vectors  # noqa: F401  (registration)
 from data_pipeline.procedural.common import FAMILIES, Design, Port, family
 
 __all__ = ["FAMILIES", "Design", "Port", "family", "generate_one", "family_names"]

@@ -349,6 +349,8 @@ def build(cfg: ProceduralConfig, out: Path, *, progress: bool = True, log=print)
         if cfg.problems:
             by_fam: dict[str, list] = defaultdict(list)
             for i, d in clean_designs:
+                if "hier" in d.kind_tags:  # a submodule would clash between reference and candidate
+                    continue
                 by_fam[d.family].append((i, d))
             order = []
             while any(by_fam.values()):

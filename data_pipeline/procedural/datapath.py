@@ -98,7 +98,7 @@ def priority_encoder(rng):
            f"(bit {w - 1 if msb else 0} has top priority). {valid} is 1 when any bit is set; with no bit set {y} = 0.")
     if rng.random() < 0.5 or w > 5:
         rng_ = f"i = 0; i < {w}; i = i + 1" if msb else f"i = {w - 1}; i >= 0; i = i - 1"
-        body = (f"  integer i;\n  always @(*) begin\n    {y} = {ow}'d0;\n    for ({rng_})\n      if ({a}[i]) {y} = i;\n  end\n"
+        body = (f"  integer i;\n  always @(*) begin\n    {y} = {ow}'d0;\n    for ({rng_})\n      if ({a}[i]) {y} = i[{ow - 1}:0];\n  end\n"
                 f"  assign {valid} = |{a};")
     else:
         lines = ["  always @(*) begin", f"    casez ({a})"]
@@ -120,7 +120,7 @@ def onehot_to_bin(rng):
     beh = (f"Convert the one-hot vector {a} to its binary index: if only bit k is set, {y} = k. For inputs that are not "
            f"one-hot, {y} is the bitwise OR of the indices of all set bits.")
     body = (f"  integer i;\n  always @(*) begin\n    {y} = {ow}'d0;\n    for (i = 0; i < {w}; i = i + 1)\n"
-            f"      if ({a}[i]) {y} = {y} | i;\n  end")
+            f"      if ({a}[i]) {y} = {y} | i[{ow - 1}:0];\n  end")
     return make(rng, "onehot_to_bin", ["comb", "encoder"], ports, beh, body)
 
 

@@ -188,15 +188,15 @@ def majority(rng: random.Random):
     k = n // 2 + 1
     if mode == "majority":
         beh = f"{y} is 1 when at least {k} of the {n} inputs ({', '.join(names)}) are 1 (a majority vote)."
-        cnt = " + ".join(f"{x}" for x in names)
+        cnt = " + ".join(f"{{2'b00, {x}}}" for x in names)
         body = f"  wire [2:0] ones = {cnt};\n  assign {y} = (ones >= 3'd{k});"
     elif mode == "minority":
         beh = f"{y} is 1 when fewer than {k} of the inputs {', '.join(names)} are high, and 0 otherwise."
-        cnt = " + ".join(names)
+        cnt = " + ".join(f"{{2'b00, {x}}}" for x in names)
         body = f"  wire [2:0] ones = {cnt};\n  assign {y} = (ones < 3'd{k});"
     elif mode == "exactly_one":
         beh = f"Assert {y} when exactly one of {', '.join(names)} is 1."
-        cnt = " + ".join(names)
+        cnt = " + ".join(f"{{2'b00, {x}}}" for x in names)
         body = f"  wire [2:0] ones = {cnt};\n  assign {y} = (ones == 3'd1);"
     else:
         beh = f"{y} is high when all inputs ({', '.join(names)}) carry the same value (all zero or all one)."

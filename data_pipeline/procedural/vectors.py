@@ -125,7 +125,7 @@ def zero_count(rng):
         ports = [Port("input", a, w), Port("output", y, ow, proc=True)]
     elif mode == "tzc":
         beh = f"{y} is the count of trailing zeros of {a} (zeros below the lowest 1 bit); {y} = {w} when {a} has no 1 bit."
-        loop = f"    {y} = {ow}'d{w};\n    for (i = {w - 1}; i >= 0; i = i - 1)\n      if ({a}[i]) {y} = i;"
+        loop = f"    {y} = {ow}'d{w};\n    for (i = {w - 1}; i >= 0; i = i - 1)\n      if ({a}[i]) {y} = i[{ow - 1}:0];"
         ports = [Port("input", a, w), Port("output", y, ow, proc=True)]
     else:
         lsb = mode == "first_one_lsb"
@@ -133,9 +133,9 @@ def zero_count(rng):
         beh = (f"{y} gives the bit index of the {'lowest' if lsb else 'highest'} set bit of {a}, and the flag `found` "
                f"tells whether any bit is set. With {a} = 0, {y} is 0 and found is 0.")
         if lsb:
-            loop = f"    {y} = {owp}'d0;\n    for (i = {w - 1}; i >= 0; i = i - 1)\n      if ({a}[i]) {y} = i;"
+            loop = f"    {y} = {owp}'d0;\n    for (i = {w - 1}; i >= 0; i = i - 1)\n      if ({a}[i]) {y} = i[{owp - 1}:0];"
         else:
-            loop = f"    {y} = {owp}'d0;\n    for (i = 0; i < {w}; i = i + 1)\n      if ({a}[i]) {y} = i;"
+            loop = f"    {y} = {owp}'d0;\n    for (i = 0; i < {w}; i = i + 1)\n      if ({a}[i]) {y} = i[{owp - 1}:0];"
         ports = [Port("input", a, w), Port("output", y, owp, proc=True), Port("output", "found", 1)]
         loop += ""
         body = f"  integer i;\n  always @(*) begin\n{loop}\n  end\n  assign found = |{a};"
@@ -189,7 +189,7 @@ def vector_bitwise(rng):
     a, b = pick(rng, [("a", "b"), ("x", "y"), ("p", "q")])
     outs = rng.sample(["or_bits", "or_logic", "not_a", "not_b", "and_bits", "xor_bits", "swap_cat"], rng.randint(2, 4))
     d = {"or_bits": (w, f"{a} | {b}", f"bitwise OR of {a} and {b}"),
-         "or_logic": (1, f"{a} || {b}", f"logical OR: 1 when either {a} or {b} is nonzero"),
+         "or_logic": (1, f"({a} != 0) || ({b} != 0)", f"logical OR: 1 when either {a} or {b} is nonzero"),
          "not_a": (w, f"~{a}", f"{a} inverted"), "not_b": (w, f"~{b}", f"{b} inverted"),
          "and_bits": (w, f"{a} & {b}", f"bitwise AND"), "xor_bits": (w, f"{a} ^ {b}", f"bitwise XOR"),
          "swap_cat": (2 * w, f"{{{b}, {a}}}", f"{b} in the upper half and {a} in the lower half")}
