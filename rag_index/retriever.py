@@ -2,10 +2,12 @@
 retriever (spec or compiler error -> design notes), as in AutoVCoder, each with its own top-k and
 prompt token budget.
 
-Ranking is hybrid by default: the dense (FAISS) and BM25 candidate lists are fused by reciprocal
-rank (score = sum 1/(rrf_k + rank)), which needs no score calibration between the two and is robust
-when one side is useless for a query (compiler errors are mostly identifiers, where BM25 wins;
-paraphrased specs are where embeddings win). `mode` selects dense, bm25 or hybrid; `rerank` adds an
+Ranking is hybrid by default: the dense (FAISS) and BM25 candidate lists are fused, either by
+weighted reciprocal rank (`fusion=rrf`: score = w/(rrf_k + dense rank) + (1-w)/(rrf_k + BM25 rank)),
+which needs no score calibration between the two, or by weighted min-max-normalised scores
+(`fusion=score`: w * cosine' + (1-w) * bm25', each scaled to [0, 1] over its own candidate list).
+`dense_weight` is w; 0.5 with rrf is plain RRF. Compiler errors are mostly identifiers, where BM25
+wins; paraphrased specs are where embeddings win. `mode` selects dense, bm25 or hybrid; `rerank` adds an
 optional second stage over the fused candidates:
 - `chunks`: re-score each example by the best cosine over ~1k-char chunks of its code, with the
   same embedder, because MiniLM reads only the first 256 word pieces of a snippet;
@@ -34,6 +36,8 @@ class RetrieveConfig:
     """Retrieval settings; override through `load_retriever(path, overrides=["example_top_k=3"])`."""
 
     mode: str = "hybrid"  # hybrid | dense | bm25
+    fusion: str = "rrf"  # rrf | score (hybrid only)
+    dense_weight: float = 0.5  # w of the fusion; 1 - w goes to BM25
     rrf_k: int = 60
     candidates: int = 50  # per side, before fusion
     rerank: str = "none"  # none | chunks | cross-encoder:<model>
@@ -65,6 +69,29 @@ def approx_tokens(text: str) -> int:
     return max(len(_PIECE.findall(text)), math.ceil(len(text) / 4))
 
 
+def fuse(dense: dict[int, tuple[int, float]], lex: dict[int, tuple[int, float]], *, fusion: str = "rrf",
+         dense_weight: float = 0.5, rrf_k: int = 60) -> dict[int, float]:
+    """Hybrid score of every candidate from the dense {row: (rank, cosine)} and BM25 {row: (rank, score)}
+    lists (ranks from 0). A candidate missing from one list gets nothing from that side."""
+    w = float(dense_weight)
+    scores: dict[int, float] = {}
+    if fusion == "rrf":
+        for side, weight in ((dense, w), (lex, 1.0 - w)):
+            for i, (r, _) in side.items():
+                scores[i] = scores.get(i, 0.0) + weight / (rrf_k + r + 1)
+        return scores
+    if fusion != "score":
+        raise UserError(f"fusion must be rrf or score, not {fusion!r}")
+    for side, weight in ((dense, w), (lex, 1.0 - w)):
+        if not side:
+            continue
+        vals = [v for _, v in side.values()]
+        lo, hi = min(vals), max(vals)
+        for i, (_, v) in side.items():
+            scores[i] = scores.get(i, 0.0) + weight * ((v - lo) / (hi - lo) if hi > lo else 1.0)
+    return scores
+
+
 def clean_error(text: str) -> str:
     """Compiler output -> a query: paths and line numbers carry no meaning for retrieval."""
     lines = []
@@ -83,6 +110,10 @@ class Retriever:
         self.cfg = cfg or RetrieveConfig()
         if self.cfg.mode not in ("hybrid", "dense", "bm25"):
             raise UserError(f"retrieval mode must be hybrid, dense or bm25, not {self.cfg.mode!r}")
+        if self.cfg.fusion not in ("rrf", "score"):
+            raise UserError(f"fusion must be rrf or score, not {self.cfg.fusion!r}")
+        if not 0.0 <= self.cfg.dense_weight <= 1.0:
+            raise UserError(f"dense_weight must lie in [0, 1], not {self.cfg.dense_weight}")
         self.count_tokens = token_counter or approx_tokens
         self._cross = None
         if self.cfg.rerank.startswith("cross-encoder:"):
@@ -123,29 +154,37 @@ class Retriever:
         if not part.snippets or k <= 0 or not query.strip():
             return []
         n = max(self.cfg.candidates, k)
+        if qvec is None and (mode in ("dense", "hybrid") or rerank != "none"):
+            qvec = self.index.embedder.encode_query(query)
+        dense, lex = self.candidates(query, kind, n, mode=mode, qvec=qvec, need_dense=rerank != "none")
+        if mode == "hybrid":
+            scores = fuse(dense, lex, fusion=self.cfg.fusion, dense_weight=self.cfg.dense_weight,
+                          rrf_k=self.cfg.rrf_k)
+        else:
+            scores = {i: s for i, (_, s) in (dense if mode == "dense" else lex).items()}
+        order = sorted(scores, key=lambda i: (-scores[i], i))
+        hits = [Hit(part.snippets[i], scores[i], dense.get(i, (None,))[0], lex.get(i, (None,))[0],
+                    dense.get(i, (None, None))[1]) for i in order]
+        if rerank != "none" and hits:
+            hits = self._rerank(query, qvec, hits[:n], rerank)
+        return hits[:k]
+
+    def candidates(self, query: str, kind: str, n: int, *, mode: str, qvec: np.ndarray | None = None,
+                   need_dense: bool = False) -> tuple[dict, dict]:
+        """The two candidate lists before fusion: dense {row: (rank, cosine)}, BM25 {row: (rank, score)}
+        (each empty when `mode` does not use it)."""
+        part = self.index.parts[kind]
         dense: dict[int, tuple[int, float]] = {}
-        lex: dict[int, int] = {}
-        if mode in ("dense", "hybrid") or rerank != "none":
+        lex: dict[int, tuple[int, float]] = {}
+        if mode in ("dense", "hybrid") or need_dense:
             if qvec is None:
                 qvec = self.index.embedder.encode_query(query)
             ids, sims = part.vectors.search(qvec, n)
             dense = {int(i): (r, float(s)) for r, (i, s) in enumerate(zip(ids, sims))}
         if mode in ("bm25", "hybrid"):
-            ids, _ = part.bm25.top(query, n)
-            lex = {int(i): r for r, i in enumerate(ids)}
-        scores: dict[int, float] = {}
-        if mode in ("dense", "hybrid"):
-            for i, (r, s) in dense.items():
-                scores[i] = scores.get(i, 0.0) + (1.0 / (self.cfg.rrf_k + r + 1) if mode == "hybrid" else s)
-        if mode in ("bm25", "hybrid"):
-            for i, r in lex.items():
-                scores[i] = scores.get(i, 0.0) + 1.0 / (self.cfg.rrf_k + r + 1)
-        order = sorted(scores, key=lambda i: (-scores[i], i))
-        hits = [Hit(part.snippets[i], scores[i], dense.get(i, (None,))[0], lex.get(i),
-                    dense.get(i, (None, None))[1]) for i in order]
-        if rerank != "none" and hits:
-            hits = self._rerank(query, qvec, hits[:n], rerank)
-        return hits[:k]
+            ids, sc = part.bm25.top(query, n)
+            lex = {int(i): (r, float(s)) for r, (i, s) in enumerate(zip(ids, sc))}
+        return dense, lex
 
     def _rerank(self, query: str, qvec: np.ndarray, hits: list[Hit], how: str) -> list[Hit]:
         if how == "chunks":
@@ -162,14 +201,17 @@ class Retriever:
 
     # -- prompt text ----------------------------------------------------------------------------
 
-    def examples(self, spec: str, k: int | None = None) -> list[Hit]:
-        hits = self.search(spec, "example", k or self.cfg.example_top_k)
+    def _needs_qvec(self) -> bool:
+        return self.cfg.mode in ("dense", "hybrid") or self.cfg.rerank != "none"
+
+    def examples(self, spec: str, k: int | None = None, qvec: np.ndarray | None = None) -> list[Hit]:
+        hits = self.search(spec, "example", k or self.cfg.example_top_k, qvec=qvec)
         if self.cfg.example_min_cosine > 0:
             hits = [h for h in hits if (h.cosine or 0.0) >= self.cfg.example_min_cosine]
         return hits
 
-    def knowledge(self, text: str, k: int | None = None) -> list[Hit]:
-        return self.search(text, "knowledge", k or self.cfg.knowledge_top_k)
+    def knowledge(self, text: str, k: int | None = None, qvec: np.ndarray | None = None) -> list[Hit]:
+        return self.search(text, "knowledge", k or self.cfg.knowledge_top_k, qvec=qvec)
 
     def _fit(self, blocks: list[str], budget: int, header: str) -> str:
         """Header plus as many blocks as fit in `budget` tokens, in rank order; a first block that is too
@@ -223,11 +265,13 @@ class Retriever:
         """Retrieved similar designs and design notes as prompt text, each part within its token
         budget; empty when nothing relevant is indexed."""
         parts = []
-        ex = self._fit(self._example_blocks(self.examples(spec)), self.cfg.example_token_budget,
+        # one query embedding for both retrievers (it is most of the per-spec cost on a CPU)
+        qvec = self.index.embedder.encode_query(spec) if spec.strip() and self._needs_qvec() else None
+        ex = self._fit(self._example_blocks(self.examples(spec, qvec=qvec)), self.cfg.example_token_budget,
                        "## Reference designs (retrieved from a corpus; adapt them, do not copy module or port names)\n\n")
         if ex:
             parts.append(ex)
-        kn = self._fit(self._note_blocks(self.knowledge(spec)), self.cfg.knowledge_token_budget,
+        kn = self._fit(self._note_blocks(self.knowledge(spec, qvec=qvec)), self.cfg.knowledge_token_budget,
                        "## Design notes\n")
         if kn:
             parts.append(kn)
