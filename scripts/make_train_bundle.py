@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Assemble one training bundle for the GPU machine from several data-pipeline outputs.
+
+Round 2 mixes instruction pairs from the real corpus (`rtlgen data build`) with procedural ones
+(`rtlgen data procedural`); DPO samples a seeded subset of the synthesised problems of each (the
+GPU lease has minutes, and k samples of every problem would not fit). Everything in the bundle has
+already passed its pipeline's decontamination; the bundle only selects and copies, and records in
+`bundle.json` which files, how many rows and their hashes went in.
+
+    python scripts/make_train_bundle.py --round2 data/real/round2.jsonl --round2 data/procedural/round2.jsonl \
+        --problems data/procedural/problems:500 --problems data/real/problems:100 \
+        --round1 data/real/round1.jsonl --out data/bundle/default --tar .carry/data/data.tar.gz
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import shutil
+import sys
+import tarfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def problem_ids(folder: Path) -> list[str]:
+    return sorted(p.name[:-len("_prompt.txt")] for p in folder.glob("*_prompt.txt")
+                  if (folder / (p.name[:-len("_prompt.txt")] + "_test.sv")).exists())
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--round2", action="append", default=[], help="round-2 JSONL (repeatable; concatenated, shuffled)")
+    ap.add_argument("--round1", help="round-1 JSONL to include as is")
+    ap.add_argument("--problems", action="append", default=[], metavar="DIR[:N]",
+                    help="problems folder and how many to sample from it (default all)")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--tar", help="also write the bundle's parent as a .tar.gz here")
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+    from eval.errors import UserError
+
+    out = Path(a.out)
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "problems").mkdir(parents=True)
+    rng = random.Random(a.seed)
+    info: dict = {"seed": a.seed, "round2": [], "problems": []}
+    try:
+        rows = []
+        for f in map(Path, a.round2):
+            if not f.is_file():
+                raise UserError(f"round-2 file not found: {f}")
+            got = [line for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+            for n, line in enumerate(got, 1):
+                try:
+                    json.loads(line)
+                except json.JSONDecodeError:
+                    raise UserError(f"{f}:{n}: not valid JSON") from None
+            rows += got
+            info["round2"].append({"file": str(f), "rows": len(got), "sha256": sha(f)})
+        rng.shuffle(rows)
+        (out / "round2.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+        if a.round1:
+            shutil.copy(a.round1, out / "round1.jsonl")
+            info["round1"] = {"file": a.round1, "sha256": sha(Path(a.round1))}
+        for spec in a.problems:
+            folder, _, n = spec.partition(":")
+            src = Path(folder)
+            if not src.is_dir():
+                raise UserError(f"problems folder not found: {src}")
+            ids = problem_ids(src)
+            pick = sorted(rng.sample(ids, min(int(n), len(ids)))) if n else ids
+            for pid in pick:
+                for suffix in ("_prompt.txt", "_ref.sv", "_test.sv"):
+                    target = out / "problems" / (pid + suffix)
+                    if target.exists():
+                        raise UserError(f"problem id {pid} appears in two folders; rename one source")
+                    shutil.copy(src / (pid + suffix), target)
+            info["problems"].append({"folder": str(src), "available": len(ids), "taken": len(pick)})
+    except UserError as exc:
+        sys.exit(f"error: {exc}")
+    info["round2_rows"] = len(rows)
+    info["problem_count"] = sum(p["taken"] for p in info["problems"])
+    (out / "bundle.json").write_text(json.dumps(info, indent=2) + "\n")
+    if a.tar:
+        Path(a.tar).parent.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(a.tar, "w:gz") as tf:
+            tf.add(out, arcname=out.name)
+    print(json.dumps({k: info[k] for k in ("round2_rows", "problem_count")}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The GPU training bundle: rows from every round-2 source, seeded problem subsets, clear errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "scripts" / "make_train_bundle.py"
+
+
+def _problems(folder: Path, ids):
+    folder.mkdir(parents=True)
+    for i in ids:
+        for suffix in ("_prompt.txt", "_ref.sv", "_test.sv"):
+            (folder / f"{i}{suffix}").write_text(f"{i}{suffix}\n")
+
+
+def test_bundle_mixes_sources_and_samples_problems(tmp_path):
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text("".join(json.dumps({"prompt": f"a{i}", "completion": "x"}) + "\n" for i in range(3)))
+    b.write_text("".join(json.dumps({"prompt": f"b{i}", "completion": "y", "kind": "code-complete"}) + "\n"
+                         for i in range(4)))
+    _problems(tmp_path / "p1", [f"proc{i}" for i in range(10)])
+    _problems(tmp_path / "p2", ["real0", "real1"])
+    outs = []
+    for run in range(2):
+        out = tmp_path / f"o{run}" / "default"
+        proc = subprocess.run([sys.executable, str(SCRIPT), "--round2", str(a), "--round2", str(b),
+                               "--problems", f"{tmp_path / 'p1'}:4", "--problems", str(tmp_path / "p2"),
+                               "--out", str(out), "--tar", str(tmp_path / f"o{run}.tgz")],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        outs.append(out)
+    rows = [json.loads(x) for x in (outs[0] / "round2.jsonl").read_text().splitlines()]
+    assert sorted(r["prompt"] for r in rows) == ["a0", "a1", "a2", "b0", "b1", "b2", "b3"]
+    names = sorted(p.name for p in (outs[0] / "problems").iterdir())
+    assert len(names) == 6 * 3 and sum(n.startswith("real") for n in names) == 6
+    assert names == sorted(p.name for p in (outs[1] / "problems").iterdir())  # seeded: same subset
+    info = json.loads((outs[0] / "bundle.json").read_text())
+    assert info["round2_rows"] == 7 and info["problem_count"] == 6 and (tmp_path / "o0.tgz").stat().st_size > 0
+
+
+def test_bundle_refuses_clashing_ids_and_bad_rows(tmp_path):
+    _problems(tmp_path / "p1", ["same"])
+    _problems(tmp_path / "p2", ["same"])
+    good = tmp_path / "g.jsonl"
+    good.write_text('{"prompt": "p", "completion": "c"}\n')
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--round2", str(good), "--problems", str(tmp_path / "p1"),
+                           "--problems", str(tmp_path / "p2"), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and "appears in two folders" in proc.stderr and "Traceback" not in proc.stderr
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"prompt": "p"}\n{oops\n')
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--round2", str(bad), "--out", str(tmp_path / "o2")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and "bad.jsonl:2: not valid JSON" in proc.stderr
