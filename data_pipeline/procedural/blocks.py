@@ -75,7 +75,7 @@ def req_ack(rng):
     ports = [clk_port(rng), reset_port(*rst), Port("input", "req", 1), Port("output", "ack", 1), Port("output", "busy", 1)]
     beh = (f"Request/acknowledge responder. While idle, a clock edge with req = 1 starts a job that takes {n} cycle(s) of work "
            f"(busy is 1 during them); after the work, ack is 1 for exactly one cycle and the block returns to idle (busy and ack "
-           f"are both 0 when idle). Requests during work are ignored. " + reset_phrase(*rst, rng, "the block is idle"))
+           f"are both 0 when idle). Requests are ignored while busy and during the ack cycle. " + reset_phrase(*rst, rng, "the block is idle"))
     body = (f"  reg [{w - 1}:0] cnt;\n  reg working, done;\n" +
             seq(rst, ["working <= 1'b0;", "done <= 1'b0;", f"cnt <= {w}'d0;"],
                 ["done <= 1'b0;", "if (!working && !done && req) begin", "  working <= 1'b1;", f"  cnt <= {w}'d{n};",

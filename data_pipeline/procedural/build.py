@@ -39,6 +39,7 @@ class ProceduralConfig:
     drop_warnings: bool = True  # a reference whose compile prints a warning is dropped too
     problem_cycles: int = 200
     problem_seed: int = 1
+    problem_wave: int = 200  # problems validated per wave (the build stops once `problems` are accepted)
     max_attempts_factor: int = 10  # stop generating after n * factor draws (families that run out of variety)
     cache_dir: str = ""  # default <out>/.cache
     decontam: dict = field(default_factory=lambda: {
@@ -363,7 +364,8 @@ def build(cfg: ProceduralConfig, out: Path, *, progress: bool = True, log=print)
             while len(accepted) < cfg.problems and pos < len(order):
                 need = cfg.problems - len(accepted)
                 wave = []
-                while pos < len(order) and len(wave) < max(4, int(need * 1.5)):
+                # small waves: the keep rate is ~99%, so a big first wave would validate hundreds too many
+                while pos < len(order) and len(wave) < min(cfg.problem_wave, max(4, int(need * 1.1) + 2)):
                     i, d = order[pos]
                     pos += 1
                     pf = problem_files(d, cfg)
