@@ -123,7 +123,15 @@ class VectorIndex:
         k = min(k, self.ntotal)
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        scores, ids = self.index.search(np.ascontiguousarray(q.reshape(1, -1), dtype=np.float32), k)
+        # One query is far too little work to split across OpenMP threads: on a busy 2-core machine the
+        # threads' spin-waits made flat search at 10k rows 47 ms instead of 0.9 ms (scripts/bench_rag.py).
+        faiss = _faiss()
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        try:
+            scores, ids = self.index.search(np.ascontiguousarray(q.reshape(1, -1), dtype=np.float32), k)
+        finally:
+            faiss.omp_set_num_threads(threads)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
 

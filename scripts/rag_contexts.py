@@ -18,7 +18,12 @@ references), and the exact Rouge-L of each context (whole, and per code block) w
 reference is reported. The index build already decontaminated; this checks the end product.
 
     .venv/bin/python scripts/rag_contexts.py --index data/rag-real --bench-root /work/bench \
-        --out results/rag/contexts/contexts.jsonl
+        --out data/rag-contexts/contexts.jsonl
+    # compact variant budgeted in the generator's own tokens:
+    .venv/bin/python scripts/rag_contexts.py --index data/rag-real --out data/rag-contexts/contexts-600.jsonl \
+        --token-budget 600 --tokenizer ~/.cache/rtlgen/models/SmolLM2-135M-Instruct.Q4_1-747cb1f0195582d0
+The contexts hold third-party code from the corpus: keep them under data/ (gitignored), commit only
+the manifest.
 """
 
 from __future__ import annotations
@@ -106,6 +111,9 @@ def main() -> int:
     ap.add_argument("--example-budget", type=int, default=None, help="example_token_budget")
     ap.add_argument("--knowledge-budget", type=int, default=None, help="knowledge_token_budget")
     ap.add_argument("--token-budget", type=int, default=None, help="total for both parts (knowledge min(default, T/3))")
+    ap.add_argument("--tokenizer", default=None,
+                    help="HF tokenizer (id or folder) of the generator: budgets count its tokens instead of the "
+                         "retriever's estimate, which undercounts SmolLM2's by ~10-40%% on READMEs and tables")
     ap.add_argument("--audit", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("overrides", nargs="*", help="further RetrieveConfig key=value overrides (mode=bm25 ...)")
     args = ap.parse_args()
@@ -115,7 +123,7 @@ def main() -> int:
     from eval.benchmarks import get_benchmark
     from eval.errors import UserError
     from rag_index.contexts import context_rows, write_contexts
-    from rag_index.retriever import RetrieveConfig, approx_tokens, load_retriever
+    from rag_index.retriever import RetrieveConfig, load_retriever
 
     try:
         ov = list(args.overrides)
@@ -134,7 +142,18 @@ def main() -> int:
         paths = {b: (root / FOLDERS[b] if b in FOLDERS else None) for b in names}
         loaded = {b: get_benchmark(b, p).load() for b, p in paths.items()}
         t0 = time.perf_counter()
-        retriever = load_retriever(args.index, overrides=ov)
+        counter = None
+        if args.tokenizer:
+            from transformers import AutoTokenizer
+
+            try:
+                tok = AutoTokenizer.from_pretrained(args.tokenizer)
+            except Exception as exc:
+                raise UserError(f"cannot load tokenizer {args.tokenizer!r}: {str(exc).splitlines()[0][:200]}") from None
+
+            def counter(text: str) -> int:
+                return len(tok(text, add_special_tokens=False).input_ids)
+        retriever = load_retriever(args.index, overrides=ov, token_counter=counter)
         load_s = time.perf_counter() - t0
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -148,9 +167,10 @@ def main() -> int:
         for b, tasks in loaded.items():
             rows += context_rows(retriever, b, list(tasks.values()), progress=lambda: prog.advance(bar))
     retr_s = time.perf_counter() - t0
-    toks = sorted(approx_tokens(r["context"]) for r in rows)
+    toks = sorted(retriever.count_tokens(r["context"]) for r in rows)
     stats = {"tasks": len(rows), "empty_contexts": sum(1 for r in rows if not r["context"]),
-             "approx_tokens": {"mean": round(sum(toks) / len(toks), 1), "p50": toks[len(toks) // 2],
+             "token_counter": args.tokenizer or "rag_index.retriever.approx_tokens",
+             "tokens": {"mean": round(sum(toks) / len(toks), 1), "p50": toks[len(toks) // 2],
                                "max": toks[-1]} if toks else {},
              "index_load_s": round(load_s, 2), "retrieval_s": round(retr_s, 2),
              "ms_per_task": round(1000 * retr_s / max(len(rows), 1), 1)}
