@@ -81,8 +81,15 @@ def strip_delays(code: str) -> str:
 
 
 def rename(code: str, old: str, new: str) -> str:
-    """Rename the module, its `endmodule : name` label included (Icarus rejects a stale label)."""
-    code = re.sub(rf"\bmodule\s+{re.escape(old)}\b", f"module {new}", code, count=1)
+    """Rename the module (an escaped name like `\\1dff ` included), its `endmodule : name` label too
+    (Icarus rejects a stale label). Comments between the name and the port list go: the harness's
+    extractor does not find a `module TopModule // ...` header, so the reference failed as (N)."""
+    def head(m):
+        gap = m.group(1)
+        return f"module {new}" + (gap if not re.search(r"//|/\*", gap) else " ")
+
+    code = re.sub(rf"\bmodule\s+\\?{re.escape(old)}(?=[\s#(;]|$)((?:\s|//[^\n]*\n|/\*.*?\*/)*)", head,
+                  code, count=1, flags=re.S)
     return re.sub(rf"\bendmodule(\s*:\s*){re.escape(old)}\b", rf"endmodule\g<1>{new}", code)
 
 

@@ -101,3 +101,15 @@ def test_dedup_merges_by_exact_jaccard():
             lo += 1
             assert "b" not in dropped, j
     assert hi >= 10 and lo >= 5
+
+
+def test_header_comments_and_escaped_names_survive_the_rename():
+    """`module x // note` + a comment block before `#(`: the harness's extractor missed the module (N)."""
+    code = ("module fifo // verilog_lint: waive\n//------\n// Params\n//------\n#(parameter W = 4)\n"
+            "(input clk, input rst, input [W-1:0] d, output reg [W-1:0] q);\n"
+            "  always @(posedge clk) if (rst) q <= 0; else q <= d ^ q;\nendmodule\n")
+    ref = P.rename(code, "fifo", "RefModule")
+    assert ref.startswith("module RefModule #(parameter W = 4)")
+    res, _ = _validate(code, "fifo")
+    assert res["ok"], res
+    assert P.rename("module \\1dff (q, d);\nendmodule\n", "1dff", "RefModule").startswith("module RefModule (q, d);")
