@@ -39,6 +39,7 @@ class ProceduralConfig:
     drop_warnings: bool = True  # a reference whose compile prints a warning is dropped too
     problem_cycles: int = 200
     problem_seed: int = 1
+    decontam_problem_refs: bool = True  # drop problems whose full reference matches a benchmark text
     problem_wave: int = 200  # problems validated per wave (the build stops once `problems` are accepted)
     max_attempts_factor: int = 10  # stop generating after n * factor draws (families that run out of variety)
     cache_dir: str = ""  # default <out>/.cache
@@ -372,7 +373,14 @@ def build(cfg: ProceduralConfig, out: Path, *, progress: bool = True, log=print)
                     h = dc.check(pf["prompt"])
                     if h:
                         pdrops["prompt matches a benchmark"] += 1
-                        hits.append({"id": f"problem-{d.family}-{i}", "family": d.family, "kind": "problem", **h})
+                        hits.append({"id": f"problem-{d.family}-{i}", "family": d.family, "kind": "problem", "field": "prompt", **h})
+                        continue
+                    # a code-complete row only vetted the body: the whole reference (named TopModule, as it
+                    # would be answered) is checked too, as the corpus build checks its problem solutions
+                    h = dc.check(d.code) if cfg.decontam_problem_refs else None
+                    if h:
+                        pdrops["reference matches a benchmark"] += 1
+                        hits.append({"id": f"problem-{d.family}-{i}", "family": d.family, "kind": "problem", "field": "reference", **h})
                         continue
                     key = "p" + sha(BUILD_VERSION + pf["ref"] + pf["test"] + pf["prompt"], 24)
                     wave.append((key, d, pf))
@@ -414,6 +422,8 @@ def build(cfg: ProceduralConfig, out: Path, *, progress: bool = True, log=print)
     secs["total"] = time.monotonic() - t_all
     fam_rows = Counter(r["family"] for r in clean_rows)
     report = {
+        "kind": "procedural",  # `rtlgen data stats` can dispatch on this to render_md below
+        "name": out.name,
         "config": asdict(cfg),
         "counts": {"designs_generated": n_designs, "designs_compiled": n_compiled, "rows": len(clean_rows),
                    "rows_by_kind": dict(Counter(r["kind"] for r in clean_rows)), "problems": len(problems),
@@ -451,7 +461,8 @@ def render_md(rep: dict) -> str:
          f"- designs generated (unique): {c['designs_generated']} from {rep['generation']['draws']} draws; compiled clean: {c['designs_compiled']}",
          f"- round-2 rows: {c['rows']} ({', '.join(f'{k} {v}' for k, v in sorted(c['rows_by_kind'].items()))})",
          f"- validated problems: {c['problems']}",
-         f"- decontamination: {rep['decontam_hits']} rows dropped against {c['benchmark_texts']} benchmark texts",
+         f"- decontamination against {c['benchmark_texts']} benchmark texts: {rep['decontam_hits']} hits "
+         f"({sum(rep['drops'].get('decontam', {}).values())} rows dropped, the rest problem candidates)",
          f"- seconds: " + ", ".join(f"{k} {v}" for k, v in rep["seconds"].items()), "",
          "## Per family", "", "| family | draws | duplicates | compile drops | warning drops | decontam drops | rows | problems |",
          "|---|---|---|---|---|---|---|---|"]
