@@ -88,6 +88,9 @@ def main() -> int:
             info["problems"].append({"folder": str(src), "available": len(ids), "taken": len(pick)})
     except UserError as exc:
         sys.exit(f"error: {exc}")
+    # the VerilogEval-v2 layout the `local:` loader (and so DPO's sampler) reads lists its problems
+    names = sorted(p.name[:-len("_prompt.txt")] for p in (out / "problems").glob("*_prompt.txt"))
+    (out / "problems" / "problems.txt").write_text("".join(n + "\n" for n in names))
     info["round2_rows"] = len(rows)
     info["problem_count"] = sum(p["taken"] for p in info["problems"])
     (out / "bundle.json").write_text(json.dumps(info, indent=2) + "\n")

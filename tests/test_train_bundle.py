@@ -37,7 +37,9 @@ def test_bundle_mixes_sources_and_samples_problems(tmp_path):
     rows = [json.loads(x) for x in (outs[0] / "round2.jsonl").read_text().splitlines()]
     assert sorted(r["prompt"] for r in rows) == ["a0", "a1", "a2", "b0", "b1", "b2", "b3"]
     names = sorted(p.name for p in (outs[0] / "problems").iterdir())
-    assert len(names) == 6 * 3 and sum(n.startswith("real") for n in names) == 6
+    assert len(names) == 6 * 3 + 1 and sum(n.startswith("real") for n in names) == 6
+    listed = (outs[0] / "problems" / "problems.txt").read_text().split()
+    assert len(listed) == 6 and "real0" in listed
     assert names == sorted(p.name for p in (outs[1] / "problems").iterdir())  # seeded: same subset
     info = json.loads((outs[0] / "bundle.json").read_text())
     assert info["round2_rows"] == 7 and info["problem_count"] == 6 and (tmp_path / "o0.tgz").stat().st_size > 0
