@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 
 PERMISSIVE = ["MIT", "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "ISC", "Unlicense", "CC0-1.0",
-              "0BSD", "Zlib", "SHL-0.51", "SHL-2.0", "SHL-2.1", "BSL-1.0", "CERN-OHL-P-2.0", "MIT-0"]
+              "0BSD", "Zlib", "SHL-0.51", "SHL-2.0", "SHL-2.1", "BSL-1.0", "CERN-OHL-P-2.0", "MIT-0", "BSD-2-Clause-Views"]
 
 
 @dataclass

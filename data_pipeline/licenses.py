@@ -52,7 +52,9 @@ _RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
 _ALIASES = {"apache 2.0": "Apache-2.0", "apache-2": "Apache-2.0", "apache license 2.0": "Apache-2.0",
             "apache software license": "Apache-2.0", "mit license": "MIT", "bsd": "BSD-3-Clause",
             "bsd license": "BSD-3-Clause", "isc license": "ISC", "gplv3": "GPL-3.0", "gplv2": "GPL-2.0",
-            "lgpl": "LGPL-2.1", "unlicense": "Unlicense", "the unlicense": "Unlicense"}
+            "lgpl": "LGPL-2.1", "unlicense": "Unlicense", "the unlicense": "Unlicense",
+            # spellings met in the corpus: Tiny Tapeout project metadata, PyPI classifiers
+            "apache2.0": "Apache-2.0", "apache2": "Apache-2.0", "isc license (iscl)": "ISC"}
 
 
 def normalise_id(name: str) -> str:

@@ -158,3 +158,12 @@ def test_decontamination_reads_the_rtllm_v2_nested_layout(tmp_path):
     assert ids[1].endswith("adder_8bit/reference")
     dc = Decontaminator(texts)
     assert dc.check(ref.replace("adder_8bit", "my_add8"))["bench"].endswith("adder_8bit/reference")
+
+
+def test_license_spellings_from_the_corpus_normalise():
+    from data_pipeline.config import PERMISSIVE
+    from data_pipeline.licenses import normalise_id
+
+    assert normalise_id("Apache2.0") == "Apache-2.0"
+    assert normalise_id("ISC License (ISCL)") == "ISC"
+    assert "BSD-2-Clause-Views" in PERMISSIVE and "GPL-3.0" not in PERMISSIVE
