@@ -154,6 +154,7 @@ def test_cli_end_to_end_writes_problems_that_pass_the_local_loader(tmp_path):
     assert rc == 0
     assert (out / "round2.jsonl").read_text() == (tmp_path / "again" / "round2.jsonl").read_text()
     assert sorted(p.name for p in (out / "problems").iterdir()) == sorted(p.name for p in (tmp_path / "again" / "problems").iterdir())
+    assert main(["data", "stats", str(out)]) == 0  # the procedural report renders (it once raised KeyError)
 
 
 def test_bad_input_is_a_user_error(tmp_path):

@@ -56,6 +56,10 @@ def register(app: typer.Typer) -> None:
             raise UserError(f"{rep} is not valid JSON") from None
         if as_json:
             typer.echo(json.dumps(report, indent=2))
+        elif report.get("kind") == "procedural" or "generation" in report:  # `rtlgen data procedural`
+            from data_pipeline.procedural.build import render_md
+
+            typer.echo(render_md(report))
         else:
             from data_pipeline.export import render_md
 

@@ -96,7 +96,8 @@ def query(index: Path = typer.Argument(..., help="index folder"),
         text = p.read_text(encoding="utf-8", errors="replace")
     if kind not in ("example", "knowledge", "error"):
         raise UserError(f"--kind must be example, knowledge or error, not {kind!r}")
-    ov = list(overrides or []) + ([f"mode={mode}"] if mode else [])
+    # examples have their own fusion setting (example_mode); knowledge and error lookups use mode
+    ov = list(overrides or []) + ([f"{'example_mode' if kind == 'example' else 'mode'}={mode}"] if mode else [])
     r = load_retriever(index, embedder=embedder, overrides=ov)
     if context:
         console.print(r.context_for_error(text) if kind == "error" else r.context_for_spec(text),
