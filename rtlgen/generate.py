@@ -32,7 +32,7 @@ from eval.simulators import iverilog_compile, lint_summary, verilator_lint, vvp_
 class GenerateConfig:
     """Every knob of `rtlgen generate` (YAML + key=value overrides through rtlgen.config)."""
 
-    model: str = "smollm2-135m"
+    model: str = "rtlgen-smollm2-135m"  # our fine-tuned default; "smollm2-135m" is the base model
     adapters: list[str] = field(default_factory=list)
     backend: str = "hf"
     endpoint: str | None = None
@@ -276,7 +276,7 @@ def make_backend(cfg: GenerateConfig, log=print):
     from rtlgen.backends import get_backend
 
     if cfg.backend == "openai":
-        return get_backend("openai", endpoint=cfg.endpoint, model=None if cfg.model == "smollm2-135m" else cfg.model,
+        return get_backend("openai", endpoint=cfg.endpoint, model=None if cfg.model in ("smollm2-135m", "rtlgen-smollm2-135m") else cfg.model,
                            log=log)
     return get_backend(cfg.backend, model=cfg.model, adapters=cfg.adapters, device=cfg.device, dtype=cfg.dtype,
                        batch_size=cfg.batch_size, log=log)

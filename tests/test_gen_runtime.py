@@ -130,3 +130,18 @@ def test_fine_tuned_alias_merges_its_shipped_adapters(tmp_path, monkeypatch):
         name="tiny-broken", description="test", base=str(base_dir), adapters=("tuned/nope",)))
     with pytest.raises(UserError, match="adapter .* is missing"):
         models.load_model("tiny-broken", device="cpu", log=QUIET)
+
+
+def test_shipped_default_adapters_are_complete_and_small():
+    """The default model's adapters ship inside the package, every file under the 16 MiB limit, and
+    `rtlgen generate` uses that alias unless told otherwise."""
+    from rtlgen.generate import GenerateConfig
+    from rtlgen.runtime import models
+
+    alias = models.ALIASES[models.DEFAULT_MODEL]
+    assert alias.base == "smollm2-135m" and alias.adapters and GenerateConfig().model == models.DEFAULT_MODEL
+    for path in map(Path, alias.adapter_paths()):
+        cfg = json.loads((path / "adapter_config.json").read_text())
+        assert cfg["peft_type"] == "LORA" and (path / "adapter_model.safetensors").is_file()
+        assert all(f.stat().st_size <= 16 * 2**20 for f in path.iterdir())
+    assert (models.ADAPTERS_DIR / "rtlgen-smollm2-135m" / "MODEL_CARD.md").is_file()

@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
     def demo(
         spec: Path = typer.Option(REPO / "examples" / "and_gate" / "spec.txt", "--spec"),
         out_dir: Path = typer.Option(Path("runs") / "demo", "--out-dir"),
-        model: str = typer.Option("smollm2-135m", "--model"),
+        model: str = typer.Option("rtlgen-smollm2-135m", "--model"),
     ) -> None:
         """Generate Verilog for an example spec with its testbench, and say where it went."""
         from rtlgen.cli import main as cli_main

