@@ -21,8 +21,10 @@ def test_resolve_kinds(tmp_path):
     d = build_tiny_llama(tmp_path / "m")
     assert resolve_model(str(d)).kind == "hf-dir"
     assert resolve_model("Qwen/Qwen2.5-Coder-7B-Instruct").kind == "hub"
-    src = resolve_model(None)
-    assert src.alias is not None and src.alias.name == "smollm2-135m"
+    src = resolve_model(None)  # the fine-tuned default: the base model's GGUF plus shipped adapters
+    assert src.alias is not None and src.alias.name == "rtlgen-smollm2-135m"
+    base = resolve_model("smollm2-135m")
+    assert base.alias.name == "smollm2-135m" and src.path == base.path
     if GGUF is not None:
         assert src.path == GGUF and src.path.suffix == ".gguf"
     with pytest.raises(UserError, match="GGUF file not found"):
