@@ -111,19 +111,14 @@ def load_contexts(path: str | Path) -> ContextTable:
     path = Path(path).expanduser()
     if not path.is_file():
         raise UserError(f"contexts file {path} not found (make it with scripts/rag_contexts.py)")
+    from rag_index.store import read_jsonl
+
     rows = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise UserError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
-            if not (isinstance(row, dict) and isinstance(row.get("benchmark"), str)
-                    and isinstance(row.get("task_id"), str) and isinstance(row.get("context"), str)):
-                raise UserError(f"{path}:{n}: a contexts row needs string 'benchmark', 'task_id' and 'context'")
-            rows.append(row)
+    for n, row in read_jsonl(path):
+        if not (isinstance(row.get("benchmark"), str) and isinstance(row.get("task_id"), str)
+                and isinstance(row.get("context"), str)):
+            raise UserError(f"{path}:{n}: a contexts row needs string 'benchmark', 'task_id' and 'context'")
+        rows.append(row)
     mpath = path.with_name(path.name + ".manifest.json")
     manifest = None
     if mpath.is_file():

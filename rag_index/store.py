@@ -59,7 +59,8 @@ class Snippet:
         return cls(**{k: row[k] for k in ("id", "kind", "text", "code", "name", "source", "license", "meta") if k in row})
 
 
-def _read_jsonl(path: Path):
+def read_jsonl(path: Path):
+    """(line number, object) per non-blank line; a bad line is a one-line UserError naming it."""
     with open(path, encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):
             if not line.strip():
@@ -76,7 +77,7 @@ def _read_jsonl(path: Path):
 def load_modules(path: Path) -> list[Snippet]:
     """Examples from a pipeline `modules.jsonl`: rows need `code`; `description` may be empty."""
     out = []
-    for n, row in _read_jsonl(path):
+    for n, row in read_jsonl(path):
         code = row.get("code")
         if not isinstance(code, str) or not code.strip():
             raise UserError(f"{path}:{n}: a module row needs a non-empty 'code' string")
@@ -95,7 +96,7 @@ def load_modules(path: Path) -> list[Snippet]:
 def load_knowledge_jsonl(path: Path) -> list[Snippet]:
     """Passages from a pipeline `knowledge.jsonl`: rows `{"text","source","license"}`."""
     out = []
-    for n, row in _read_jsonl(path):
+    for n, row in read_jsonl(path):
         text = row.get("text")
         if not isinstance(text, str) or not text.strip():
             raise UserError(f"{path}:{n}: a knowledge row needs a non-empty 'text' string")
@@ -163,4 +164,4 @@ def save_snippets(path: Path, snippets: list[Snippet]) -> None:
 
 
 def load_snippets(path: Path) -> list[Snippet]:
-    return [Snippet.from_json(row) for _, row in _read_jsonl(path)]
+    return [Snippet.from_json(row) for _, row in read_jsonl(path)]
