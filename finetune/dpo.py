@@ -17,7 +17,7 @@ from rich.console import Console
 from eval.errors import UserError
 from finetune import common, pairs as pairs_mod
 from finetune.config import DPOStageConfig
-from finetune.round2 import as_messages, use_chat
+from finetune.round2 import as_messages, marked_answer, use_chat
 
 console = Console(stderr=True)
 
@@ -73,16 +73,15 @@ def build_dataset(cfg: DPOStageConfig, tok, pairs_file: Path):
         from rtlgen.prompts import Prompt, build_prompt
 
         msgs = [build_prompt(r["prompt"], kind="spec-to-rtl", top=r.get("top") or "TopModule").messages for r in rows]
-        answer = lambda code: "[BEGIN]\n" + code.strip() + "\n[DONE]"  # noqa: E731
         if use_chat(cfg, tok):
             return Dataset.from_dict({
                 "prompt": msgs,
-                "chosen": [[{"role": "assistant", "content": answer(r["chosen"])}] for r in rows],
-                "rejected": [[{"role": "assistant", "content": answer(r["rejected"])}] for r in rows],
+                "chosen": [[{"role": "assistant", "content": marked_answer(r["chosen"])}] for r in rows],
+                "rejected": [[{"role": "assistant", "content": marked_answer(r["rejected"])}] for r in rows],
             })
         return Dataset.from_dict({"prompt": [Prompt(m, "", "").plain for m in msgs],
-                                  "chosen": [answer(r["chosen"]) + "\n" for r in rows],
-                                  "rejected": [answer(r["rejected"]) + "\n" for r in rows]})
+                                  "chosen": [marked_answer(r["chosen"]) + "\n" for r in rows],
+                                  "rejected": [marked_answer(r["rejected"]) + "\n" for r in rows]})
     if use_chat(cfg, tok):
         prompts = [as_messages(r["prompt"], None, cfg.system_prompt)[0] for r in rows]
         return Dataset.from_dict({

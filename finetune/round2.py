@@ -16,6 +16,11 @@ def as_messages(prompt: str, completion: str | None, system: str) -> tuple[list[
     return msgs, ([{"role": "assistant", "content": completion}] if completion is not None else None)
 
 
+def marked_answer(code: str) -> str:
+    """A spec-to-RTL answer as the prompt asks for it: the code between [BEGIN] and [DONE]."""
+    return "[BEGIN]\n" + code.strip() + "\n[DONE]"
+
+
 def inference_format(prompt: str, completion: str, kind: str = "spec-to-rtl") -> tuple[list[dict], str]:
     """The pair as `rtlgen generate` and the benchmark protocols will pose it: the runtime's own
     messages for the task kind, and the answer between [BEGIN] and [DONE] as the prompt asks.
@@ -32,7 +37,7 @@ def inference_format(prompt: str, completion: str, kind: str = "spec-to-rtl") ->
         return p.messages, completion.strip("\n") + "\n"
     m = re.search(r"\bmodule\s+([A-Za-z_]\w*)", completion)
     p = build_prompt(prompt, kind="spec-to-rtl", top=m.group(1) if m else "TopModule")
-    return p.messages, "[BEGIN]\n" + completion.strip() + "\n[DONE]"
+    return p.messages, marked_answer(completion)
 
 
 def use_chat(cfg, tok) -> bool:

@@ -54,6 +54,7 @@ def main() -> int:
     (out / "problems").mkdir(parents=True)
     rng = random.Random(a.seed)
     info: dict = {"seed": a.seed, "round2": [], "problems": []}
+    taken: list[str] = []
     try:
         rows = []
         for f in map(Path, a.round2):
@@ -85,12 +86,12 @@ def main() -> int:
                     if target.exists():
                         raise UserError(f"problem id {pid} appears in two folders; rename one source")
                     shutil.copy(src / (pid + suffix), target)
+            taken += pick
             info["problems"].append({"folder": str(src), "available": len(ids), "taken": len(pick)})
     except UserError as exc:
         sys.exit(f"error: {exc}")
     # the VerilogEval-v2 layout the `local:` loader (and so DPO's sampler) reads lists its problems
-    names = sorted(p.name[:-len("_prompt.txt")] for p in (out / "problems").glob("*_prompt.txt"))
-    (out / "problems" / "problems.txt").write_text("".join(n + "\n" for n in names))
+    (out / "problems" / "problems.txt").write_text("".join(n + "\n" for n in sorted(taken)))
     info["round2_rows"] = len(rows)
     info["problem_count"] = sum(p["taken"] for p in info["problems"])
     (out / "bundle.json").write_text(json.dumps(info, indent=2) + "\n")

@@ -96,28 +96,28 @@ def sample_from_noise(logits: torch.Tensor, temperature: float, top_p: float, u:
         lse = (logits.float() / temperature).logsumexp(dim=-1, keepdim=True)
         probs = (vals.float() / temperature - lse).exp()
         cum = probs.cumsum(dim=-1)
-        k = ((cum - probs) <= top_p).sum(dim=-1, keepdim=True).clamp(min=1)
         if truncated is not None:
             truncated.add_((cum[:, -1] <= top_p).sum())
-        mass = cum.gather(-1, k - 1)
-        pos = torch.searchsorted(cum, u[:, None].to(cum.dtype) * mass, right=True)
-        pos = torch.minimum(pos, k - 1)
-        return idx.gather(-1, pos).squeeze(-1)
+        return _pick_in_nucleus(probs, cum, idx, top_p, u)
     if top_p < 1.0:
         # sorting the (bf16 on GPU) logits, not fp32 probabilities, halves the radix-sort work;
         # the order is the same because softmax is monotone
         sl, idx = logits.sort(dim=-1, descending=True)
         probs = (sl.float() / temperature).softmax(dim=-1)
-        cum = probs.cumsum(dim=-1)
-        k = ((cum - probs) <= top_p).sum(dim=-1, keepdim=True).clamp(min=1)  # nucleus size
-        mass = cum.gather(-1, k - 1)
-        pos = torch.searchsorted(cum, u[:, None].to(cum.dtype) * mass, right=True)
-        pos = torch.minimum(pos, k - 1)
-        return idx.gather(-1, pos).squeeze(-1)
+        return _pick_in_nucleus(probs, probs.cumsum(dim=-1), idx, top_p, u)
     probs = (logits.float() / temperature).softmax(dim=-1)
     cum = probs.cumsum(dim=-1)
     pos = torch.searchsorted(cum, u[:, None].to(cum.dtype) * cum[:, -1:], right=True)
     return pos.clamp(max=V - 1).squeeze(-1)
+
+
+def _pick_in_nucleus(probs, cum, idx, top_p: float, u) -> torch.Tensor:
+    """Inverse CDF inside the nucleus of probabilities sorted in descending order (`idx` maps them
+    back to token ids): the tokens whose preceding mass is ≤ top_p, at least one."""
+    k = ((cum - probs) <= top_p).sum(dim=-1, keepdim=True).clamp(min=1)  # nucleus size
+    mass = cum.gather(-1, k - 1)
+    pos = torch.searchsorted(cum, u[:, None].to(cum.dtype) * mass, right=True)
+    return idx.gather(-1, torch.minimum(pos, k - 1)).squeeze(-1)
 
 
 class _Rerun:

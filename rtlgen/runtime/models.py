@@ -46,6 +46,9 @@ class Alias:
     def adapter_paths(self) -> list[str]:
         return [str(ADAPTERS_DIR / a) for a in self.adapters]
 
+    def missing_adapters(self) -> list[str]:
+        return [a for a in self.adapter_paths() if not (Path(a) / "adapter_config.json").exists()]
+
 
 ADAPTERS_DIR = Path(__file__).resolve().parents[1] / "adapters"
 ADAPTER_STACK = ("rtlgen-smollm2-135m/round1", "rtlgen-smollm2-135m/round2", "rtlgen-smollm2-135m/dpo",
@@ -112,7 +115,7 @@ def resolve_model(spec: str | None) -> ModelSource:
     if spec in ALIASES:
         alias = ALIASES[spec]
         if alias.base:
-            missing = [a for a in alias.adapter_paths() if not (Path(a) / "adapter_config.json").exists()]
+            missing = alias.missing_adapters()
             if missing:
                 raise UserError(f"model {spec}: its adapter {missing[0]} is missing from this install "
                                 f"(reinstall rtlgen, or use --model {alias.base})")
@@ -378,9 +381,8 @@ def local_models() -> list[dict]:
     rows = []
     for alias in ALIASES.values():
         if alias.base:
-            have = all((Path(a) / "adapter_config.json").exists() for a in alias.adapter_paths())
             rows.append({"name": alias.name, "kind": "alias (fine-tuned)",
-                         "state": f"adapters {'shipped' if have else 'MISSING'}; base {alias.base}",
+                         "state": f"adapters {'MISSING' if alias.missing_adapters() else 'shipped'}; base {alias.base}",
                          "path": str(ADAPTERS_DIR), "description": alias.description})
             continue
         gguf = alias_gguf(alias)
