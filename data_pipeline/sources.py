@@ -133,7 +133,10 @@ def _route(rf: RepoFiles, path: str, role: str, data: bytes) -> None:
     elif role == "license":
         rf.licenses.add_file(path, _decode(data))
     else:
-        rf.docs.append((path, _decode(data)))
+        text = _decode(data)
+        if posixpath.basename(path).lower().startswith("readme"):
+            rf.licenses.add_readme(path, text)
+        rf.docs.append((path, text))
 
 
 def _name_from_path(p: Path) -> str:
