@@ -38,6 +38,9 @@ class SourceSpec:
     star_windows: list[str] = field(default_factory=lambda: [">=1000", "100..999", "20..99", "5..19"])
     max_repos: int = 100
     token_env: str = "GITHUB_TOKEN"
+    # glob patterns (fnmatch on the path in the source) whose files are never read: third-party
+    # designs vendored under a different license than the repository's root, generated trees
+    exclude: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -65,6 +68,9 @@ class FilterConfig:
     compile: bool = True
     compile_timeout_s: float = 120.0
     compile_rounds: int = 8
+    # "verilator": a module Icarus fails to parse (syntax error, "sorry") is kept when
+    # `verilator --lint-only` elaborates it; "": Icarus alone decides
+    fallback: str = "verilator"
 
 
 @dataclass

@@ -26,6 +26,7 @@ def export(cfg, out: Path, modules, problems, knowledge, testbenches, held_out, 
     mods = [{"id": m["id"], "name": m["name"], "code": m["code"], "description": m["description"],
              "repo": m["repo"], "commit": m["commit"], "path": m["path"], "license": m["license"],
              "line_start": m["line_start"], "line_end": m["line_end"], "quality": m["quality"],
+             "compiler": m.get("compiler", "iverilog"),
              **({"teacher": m["teacher"]} if m.get("teacher") else {})} for m in modules]
     round1 = [{"text": m["code"], "source": f"{m['repo']}:{m['path']}:{m['line_start']}", "license": m["license"]}
               for m in modules]

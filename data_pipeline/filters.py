@@ -183,3 +183,93 @@ def _loop(rd: Path, plans: dict, incs: list, timeout: float, mem: int) -> dict:
 def compile_job(args):
     key, job = args
     return key, compile_group(job)
+
+
+# --- SystemVerilog fallback --------------------------------------------------------------------
+# Icarus 11 parses a subset of SystemVerilog: packages with typedef'd structs, interfaces with
+# modports, `unique case`, assignment patterns... fail with "syntax error" or "sorry" although the
+# code is valid (cva6, caliptra, snitch, black-parrot are written that way). For those modules only
+# (a parse-type Icarus failure, not a missing module/include/macro) the filter asks Verilator,
+# whose front end covers IEEE 1800-2017: `--lint-only` elaborates the target with exactly the
+# siblings it instantiates, lint and style warnings off, so only real errors (syntax, unresolved
+# names, bad port connections) drop it. Each run is capped like the Icarus loop (15 s wall + CPU).
+VERILATOR_VERSION = "1"
+VERILATOR_ARGS = ["--lint-only", "-Wno-fatal", "-Wno-lint", "-Wno-style", "--no-timing", "-Wno-MULTITOP"]
+_VL_ERR = re.compile(r"^%Error(?:-[A-Z0-9_]+)?:\s*(?:(?P<file>[^\s:]+):\d+:(?:\d+:)?)?\s*(?P<msg>.*)$", re.M)
+
+
+def verilator_group(job: dict) -> dict:
+    """Lint each target of one chunk with Verilator: {'ok': [ids], 'fail': {id: first error}}.
+
+    job: like `compile_group`'s (modules with `target` flags, context, includes, timeout)."""
+    import shlex
+
+    mods = job["modules"]
+    targets = [m for m in mods if m.get("target", True)]
+    timeout = job.get("timeout", 120)
+    mem = job.get("mem_bytes", 3 << 30)
+    with RunDir(prefix="rtlgen-vl-") as rd:
+        inc = rd / "inc"
+        inc.mkdir()
+        dirs = {"inc"}
+        for rel, text in job.get("includes", {}).items():
+            rel = rel.lstrip("/")
+            if ".." in rel.split("/"):
+                continue
+            for target in (inc / rel, inc / posixpath.basename(rel)):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+                dirs.add(str(target.parent.relative_to(rd)))
+        file_of, by_name = {}, {}
+        for i, m in enumerate(mods):
+            fn = f"m{i}.sv"
+            (rd / fn).write_text((m.get("preamble", "") + "\n" + m["code"] + "\n"), encoding="utf-8")
+            file_of[m["id"]] = fn
+            by_name.setdefault(m["name"], m)
+        ctx_files = []
+        for i, c in enumerate(job.get("context", [])):
+            fn = f"ctx{i}.sv"
+            (rd / fn).write_text(c + "\n", encoding="utf-8")
+            ctx_files.append(fn)
+        incs = [f"-I{d}" for d in sorted(dirs)]
+        lines = []
+        for i, t in enumerate(targets):
+            files, seen, stack = [file_of[t["id"]]], {t["name"]}, list(t.get("instances", []))
+            while stack:
+                d = stack.pop()
+                if d in seen or d not in by_name:
+                    continue
+                seen.add(d)
+                files.append(file_of[by_name[d]["id"]])
+                stack.extend(by_name[d].get("instances", []))
+            # packages first: Verilator needs a package parsed before the files that import it
+            cmd = ["timeout", "-s", "KILL", str(int(PER_MODULE_S)), "verilator", *VERILATOR_ARGS,
+                   "--top-module", t["name"], *incs, *ctx_files, *files]
+            lines.append(f"(ulimit -t {int(PER_MODULE_S)}; {' '.join(shlex.quote(c) for c in cmd)}) > r{i}.log 2>&1; "
+                         f"echo $? > r{i}.rc")
+        (rd / "loop.sh").write_text("\n".join(lines) + "\n")
+        n = len(targets)
+        run(["sh", "loop.sh"], rd, Limits(wall_s=max(timeout, (PER_MODULE_S + 1) * n), mem_bytes=mem,
+                                         cpu_s=int((PER_MODULE_S + 1) * n) + 5))
+        ok, fail = [], {}
+        for i, t in enumerate(targets):
+            try:
+                rc = int((rd / f"r{i}.rc").read_text().strip())
+                log = (rd / f"r{i}.log").read_text(errors="replace")
+            except (OSError, ValueError):
+                fail[t["id"]] = "verilator: timeout"
+                continue
+            if rc == 0 and not _VL_ERR.search(log):
+                ok.append(t["id"])
+                continue
+            if rc in (124, 137, 152):
+                fail[t["id"]] = "verilator: timeout"
+                continue
+            errs = [m.group("msg").strip() for m in _VL_ERR.finditer(log)]
+            fail[t["id"]] = "verilator: " + (errs[0] if errs else (log.strip().splitlines() or ["failed"])[-1])[:160]
+    return {"ok": ok, "fail": fail}
+
+
+def verilator_job(args):
+    key, job = args
+    return key, verilator_group(job)

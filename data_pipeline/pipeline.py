@@ -198,6 +198,12 @@ def build(cfg: DataConfig, out: Path, *, progress: bool = True, log=print) -> di
                 except UnicodeDecodeError:
                     pass
         funnel.after("modules extracted", len(modules))
+        # every design module of a source, whatever its license or later filters say: the compile
+        # filter may use one as a sibling a target instantiates (it is compile context, never output)
+        siblings: dict[str, dict[str, dict]] = defaultdict(dict)
+        for m in sorted(modules, key=lambda m: (m["path"], m["line_start"])):
+            if m["kind"] == "design":
+                siblings[m["repo"]].setdefault(m["name"], m)
 
         # --- license gate
         kept = []
@@ -234,8 +240,9 @@ def build(cfg: DataConfig, out: Path, *, progress: bool = True, log=print) -> di
         # --- compile filter, grouped by source
         if cfg.filter.compile:
             with timed("compile"):
-                modules = _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog)
-        funnel.after("compiles (iverilog -g2012)", len(modules))
+                modules = _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog, siblings)
+        funnel.after("compiles (iverilog -g2012; else verilator --lint-only)" if cfg.filter.fallback == "verilator"
+                     else "compiles (iverilog -g2012)", len(modules))
 
         # --- dedup (exact + MinHash LSH); comment-rich copies first so they survive
         with timed("dedup"):
@@ -365,11 +372,25 @@ def compile_chunk(targets: list[dict], first: dict[str, dict]) -> list[dict]:
              "instances": m["instances"], "target": m in targets} for m in targets + extra]
 
 
-def _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog):
+def _icarus_hash(fc) -> str:
+    """The compile filter's knobs that change an Icarus job (so adding the Verilator fallback
+    knob did not invalidate every cached Icarus compile)."""
+    import dataclasses
+
+    return section_hash({k: v for k, v in dataclasses.asdict(fc).items() if k != "fallback"})
+
+
+_FALLBACK_REASONS = ("compile: syntax error", "compile: other error")
+
+
+def _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog, siblings=None):
+    """Icarus per chunk (targets plus the siblings they instantiate: first from the kept modules,
+    else from any design module of the same source), then Verilator for what Icarus cannot parse."""
+    siblings = siblings or {}
     by_repo: dict[str, list[dict]] = defaultdict(list)
     for m in modules:
         by_repo[m["repo"]].append(m)
-    jobs, job_keys = [], {}
+    jobs, job_keys, repo_chunks = [], {}, []
     for repo, ms in by_repo.items():
         # layer k holds the k-th definition of each module name, so names are unique per compile
         layers: list[list[dict]] = []
@@ -381,7 +402,8 @@ def _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog):
                 layers.append([])
             layers[k].append(m)
         ctx = [code for _, code in sorted(contexts.get(repo, {}).items())]
-        first = {m["name"]: m for m in layers[0]} if layers else {}
+        first = {**siblings.get(repo, {}), **({m["name"]: m for m in layers[0]} if layers else {})}
+        chunks_of_repo = []
         for layer in layers:
             # chunks of targets, each with the transitive closure of the siblings it instantiates
             for i in range(0, len(layer), CHUNK):
@@ -391,9 +413,11 @@ def _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog):
                            "rounds": cfg.filter.compile_rounds}
                 key = "c" + sha(repr(sorted((x["id"], sha(x["code"]), sha(x["preamble"])) for x in payload["modules"]))
                                 + sha(repr(ctx)) + sha(repr(sorted(payload["includes"].items())))
-                                + section_hash(cfg.filter) + COMPILE_VERSION, 24)
+                                + _icarus_hash(cfg.filter) + COMPILE_VERSION, 24)
                 job_keys[key] = {m["id"] for m in targets}
                 jobs.append((key, payload))
+                chunks_of_repo.append((repo, targets, payload))
+        repo_chunks.extend(chunks_of_repo)
     got = cache.get_many("compile", [k for k, _ in jobs])
     todo = [j for j in jobs if j[0] not in got]
     todo.sort(key=lambda j: -len(j[1]["modules"]))  # big groups first balances the two workers
@@ -408,14 +432,54 @@ def _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog):
         for mid, why in res["fail"].items():
             if mid in ids:
                 fails[mid] = why
+    if cfg.filter.fallback == "verilator":
+        rescued = _verilator_fallback(cfg, repo_chunks, ok_ids, fails, cache, prog)
+        for mid in rescued:
+            fails.pop(mid, None)
+    else:
+        rescued = set()
     kept = []
     for m in modules:
-        if m["id"] in ok_ids:
+        if m["id"] in ok_ids or m["id"] in rescued:
+            m["compiler"] = "verilator" if m["id"] in rescued else "iverilog"
             kept.append(m)
         else:
             why = fails.get(m["id"], "compile: failed")
             funnel.drop("compile", _compile_reason(why))
     return kept
+
+
+def _verilator_fallback(cfg, repo_chunks, ok_ids, fails, cache, prog) -> set:
+    """Ids Verilator's --lint-only accepts among the targets Icarus failed to parse; their
+    Verilator error replaces the Icarus one in `fails` when it also fails."""
+    from data_pipeline.filters import VERILATOR_VERSION, verilator_job
+
+    jobs, job_ids = [], {}
+    for repo, targets, payload in repo_chunks:
+        again = [m for m in targets if m["id"] not in ok_ids
+                 and _compile_reason(fails.get(m["id"], "compile: failed")) in _FALLBACK_REASONS]
+        for i in range(0, len(again), CHUNK):
+            part = again[i:i + CHUNK]
+            first = {x["name"]: x for x in payload["modules"] if not x["target"]}
+            first.update({x["name"]: x for x in payload["modules"] if x["target"]})
+            vp = {**payload, "modules": compile_chunk(part, first)}
+            key = "v" + sha(repr(sorted((x["id"], sha(x["code"]), sha(x["preamble"])) for x in vp["modules"]))
+                            + sha(repr(vp["context"])) + sha(repr(sorted(vp["includes"].items())))
+                            + VERILATOR_VERSION, 24)
+            job_ids[key] = {m["id"] for m in part}
+            jobs.append((key, vp))
+    got = cache.get_many("verilator", list(job_ids))
+    todo = [j for j in jobs if j[0] not in got]
+    todo.sort(key=lambda j: -len(j[1]["modules"]))
+    for key, res in _pool_map(verilator_job, todo, cfg.workers, prog, "compile fallback (verilator)"):
+        cache.put("verilator", key, res)
+        got[key] = res
+    cache.commit()
+    rescued = set()
+    for key, ids in job_ids.items():
+        res = got[key]
+        rescued.update(set(res["ok"]) & ids)  # a module Verilator rejects too keeps its Icarus reason
+    return rescued
 
 
 def _compile_reason(msg: str) -> str:
@@ -483,6 +547,8 @@ def _problem_stage(cfg, modules, dc, cache, funnel, contaminated, prog):
     cands = []
     for m in sorted(modules, key=lambda m: (-m["quality"], m["repo"], m["path"], m["line_start"])):
         why = P.eligible(m["info"], m["instances"], m["code"], pc)
+        if why is None and m.get("compiler") == "verilator":
+            why = "Icarus cannot compile it (kept by the Verilator fallback)"
         if why is None and len(m["code"]) > pc.max_tokens * 6:
             why = "too long for a problem"
         if why:

@@ -50,6 +50,12 @@ def _is_doc(path: str, globs: list[str]) -> bool:
                for g in globs)
 
 
+def _excluded(path: str, spec: SourceSpec) -> bool:
+    """The source's `exclude` globs name this path (or a folder above it)."""
+    pats = getattr(spec, "exclude", None) or []
+    return any(fnmatch.fnmatch(path, g) or fnmatch.fnmatch(path, g.rstrip("/") + "/*") for g in pats)
+
+
 def _decode(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
@@ -89,6 +95,10 @@ def read_git(spec: SourceSpec, exts: list[str], doc_globs: list[str], max_bytes:
         if len(parts) < 4 or parts[1] != b"blob":
             continue
         path = path_b.decode("utf-8", "replace")
+        if _excluded(path, spec):
+            if _is_hdl(path, exts):
+                rf.skip("excluded by config")
+            continue
         if not parts[3].isdigit():  # "BAD": the snapshot lacks this blob (large files are left out)
             rf.skip("blob missing from mirror")
             continue
@@ -163,6 +173,10 @@ def read_local(path: Path, spec: SourceSpec, exts, doc_globs, max_bytes, max_doc
             full = Path(dirpath) / fn
             rel = full.relative_to(root).as_posix()
             if full.is_symlink() or not full.is_file():
+                continue
+            if _excluded(rel, spec):
+                if _is_hdl(rel, exts):
+                    rf.skip("excluded by config")
                 continue
             size = full.stat().st_size
             if _is_hdl(rel, exts):

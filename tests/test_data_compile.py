@@ -1,0 +1,109 @@
+"""The compile filter's reach, end to end through `build` with real Icarus and real Verilator:
+a module compiles with a sibling that is itself held out (GPL folder), SystemVerilog that Icarus 11
+cannot parse is kept by the Verilator fallback (and never becomes a problem), a module broken for
+both tools is dropped with its Icarus reason, and a per-source `exclude` keeps third-party files
+out before anything reads them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from data_helpers import FIX, git_repo
+
+MIT = (FIX / "repo_mit" / "LICENSE").read_text()
+
+FILES = {
+    "LICENSE": MIT,
+    "rtl/uses_helper.v": """// A parity register built on a vendored helper.
+module uses_helper(input wire clk, input wire [7:0] d, output reg p);
+  wire x;
+  helper_xor8 u_h(.a(d), .y(x));
+  always @(posedge clk) p <= x;
+endmodule
+""",
+    "vendor/COPYING": "GNU GENERAL PUBLIC LICENSE\nVersion 3, 29 June 2007\n",
+    "vendor/helper_xor8.v": """module helper_xor8(input wire [7:0] a, output wire y);
+  assign y = ^a;
+endmodule
+""",
+    "rtl/sv_struct.sv": """// Valid SystemVerilog that Icarus 11 rejects (assignment pattern with member names).
+module sv_struct #(parameter int N = 4) (input logic clk, input logic [N-1:0] d, output logic [N-1:0] q);
+  typedef struct packed { logic v; logic [N-1:0] x; } ent_t;
+  ent_t r;
+  always_ff @(posedge clk) r <= '{v: 1'b1, x: d};
+  assign q = r.v ? r.x : '0;
+endmodule
+""",
+    "rtl/sv_broken.sv": """module sv_broken #(parameter int N = 4) (input logic clk, input logic [N-1:0] d, output logic [N-1:0] q);
+  typedef struct packed { logic v; logic [N-1:0] x; } ent_t;
+  ent_t r;
+  always_ff @(posedge clk) r <= '{v: 1'b1, x: d};
+  assign q = r.v ? r.x : not_declared_anywhere;
+endmodule
+""",
+    "third_party/iwls/counter_ip.v": """module counter_ip(input wire clk, input wire rst, output reg [7:0] n);
+  always @(posedge clk) if (rst) n <= 8'd0; else n <= n + 8'd3;
+endmodule
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    from data_pipeline.config import DataConfig, SourceSpec
+    from data_pipeline.pipeline import build
+
+    tmp = tmp_path_factory.mktemp("cc")
+    src = tmp / "src"
+    for rel, text in FILES.items():
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_text(text)
+    repo = git_repo(src, tmp / "repo")
+    cfg = DataConfig(name="cc", workers=1, sources=[SourceSpec(kind="git", name="fx/cc", path=str(repo),
+                                                               exclude=["third_party/iwls"])])
+    cfg.decontam.benchmarks = {f"local:{FIX / 'bench'}": None}
+    cfg.filter.min_tokens = 10
+    report = build(cfg, tmp / "out", progress=False)
+    mods = {m["name"]: m for m in map(json.loads, (tmp / "out" / "modules.jsonl").read_text().splitlines())}
+    return cfg, tmp, report, mods
+
+
+def test_sibling_held_out_by_license_still_serves_as_compile_context(built):
+    _, _, report, mods = built
+    assert "uses_helper" in mods and mods["uses_helper"]["compiler"] == "iverilog"
+    assert "helper_xor8" not in mods  # GPL: compile context only, never output
+    assert report["drops"]["license"] == {"license GPL-3.0 not allowed": 1}
+
+
+def test_verilator_fallback_keeps_valid_sv_and_drops_broken(built):
+    _, _, report, mods = built
+    assert mods["sv_struct"]["compiler"] == "verilator"
+    assert "sv_broken" not in mods
+    assert report["drops"]["compile"] == {"compile: syntax error": 1}
+    stages = dict((f["stage"], f["count"]) for f in report["funnel"])
+    assert stages["compiles (iverilog -g2012; else verilator --lint-only)"] == 2
+    # Icarus cannot run it, so it cannot be a problem's reference
+    assert any("Verilator fallback" in r for r in report["drops"].get("problems", {}))
+
+
+def test_exclude_glob_keeps_third_party_out(built):
+    _, _, report, mods = built
+    assert "counter_ip" not in mods
+    assert report["drops"]["files"] == {"excluded by config": 1}
+
+
+def test_fallback_off_drops_what_icarus_cannot_parse(built, tmp_path):
+    import copy
+
+    from data_pipeline.pipeline import build
+
+    cfg, tmp, _, _ = built
+    cfg2 = copy.deepcopy(cfg)
+    cfg2.filter.fallback = ""
+    cfg2.cache_dir = str(tmp / "out" / ".cache")  # Icarus results are reused from the first build
+    report = build(cfg2, tmp_path / "out", progress=False)
+    names = {json.loads(l)["name"] for l in (tmp_path / "out" / "modules.jsonl").read_text().splitlines()}
+    assert names == {"uses_helper"} and report["drops"]["compile"] == {"compile: syntax error": 2}
