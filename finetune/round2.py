@@ -21,22 +21,24 @@ def marked_answer(code: str) -> str:
     return "[BEGIN]\n" + code.strip() + "\n[DONE]"
 
 
-def inference_format(prompt: str, completion: str, kind: str = "spec-to-rtl") -> tuple[list[dict], str]:
+def inference_format(prompt: str, completion: str, kind: str = "spec-to-rtl",
+                     context: str | None = None) -> tuple[list[dict], str]:
     """The pair as `rtlgen generate` and the benchmark protocols will pose it: the runtime's own
     messages for the task kind, and the answer between [BEGIN] and [DONE] as the prompt asks.
 
     For code completion the prompt already ends with the module header and the answer is the bare
-    body through `endmodule` (that template asks for no markers), as VerilogEval's completions are."""
+    body through `endmodule` (that template asks for no markers), as VerilogEval's completions are.
+    `context` is retrieved text (rag_index/training.py) placed where `--rag` places it."""
     import re
 
     from rtlgen.prompts import build_prompt
 
     if kind == "code-complete":
         m = re.search(r"\bmodule\s+([A-Za-z_]\w*)", prompt)
-        p = build_prompt(prompt, kind=kind, top=m.group(1) if m else "TopModule")
+        p = build_prompt(prompt, kind=kind, top=m.group(1) if m else "TopModule", context=context)
         return p.messages, completion.strip("\n") + "\n"
     m = re.search(r"\bmodule\s+([A-Za-z_]\w*)", completion)
-    p = build_prompt(prompt, kind="spec-to-rtl", top=m.group(1) if m else "TopModule")
+    p = build_prompt(prompt, kind="spec-to-rtl", top=m.group(1) if m else "TopModule", context=context)
     return p.messages, marked_answer(completion)
 
 
@@ -62,7 +64,8 @@ def build_dataset(cfg: Round2Config, tok):
 
         raise UserError(f"round2 prompt_format must be 'rtlgen' or 'raw', not {cfg.prompt_format!r}")
     if cfg.prompt_format == "rtlgen":
-        formatted = [inference_format(r["prompt"], r["completion"], r.get("kind", "spec-to-rtl")) for r in rows]
+        formatted = [inference_format(r["prompt"], r["completion"], r.get("kind", "spec-to-rtl"), r.get("context"))
+                     for r in rows]
         if use_chat(cfg, tok):
             return Dataset.from_dict({"prompt": [m for m, _ in formatted],
                                       "completion": [[{"role": "assistant", "content": c}] for _, c in formatted]})
@@ -81,7 +84,8 @@ def sft_args(cfg: Round2Config):
     from trl import SFTConfig
 
     return SFTConfig(**(common.common_args(cfg) | dict(
-        max_length=cfg.max_length, packing=cfg.packing, completion_only_loss=True,
+        max_length=cfg.max_length, packing=cfg.packing, packing_strategy=cfg.packing_strategy,
+        completion_only_loss=True,
     ) | dict(cfg.extra_args)))
 
 

@@ -267,13 +267,21 @@ class Retriever:
             blocks.append(f"- {title}: {text}" if title else f"- {text}")
         return blocks
 
-    def context_for_spec(self, spec: str) -> str:
+    def context_for_spec(self, spec: str, exclude=None) -> str:
         """Retrieved similar designs and design notes as prompt text, each part within its token
-        budget; empty when nothing relevant is indexed."""
+        budget; empty when nothing relevant is indexed.
+
+        `exclude(snippet) -> bool` drops example candidates before the top-k is taken. Training uses it
+        to hold a row's own design (and near copies of it) out of that row's context, as decontamination
+        holds benchmark solutions out of the index: the model learns to adapt an example, not to copy it."""
         parts = []
         # one query embedding for both retrievers (it is most of the per-spec cost on a CPU)
         qvec = self.index.embedder.encode_query(spec) if spec.strip() and self._needs_qvec() else None
-        ex = self._fit(self._example_blocks(self.examples(spec, qvec=qvec)), self.cfg.example_token_budget,
+        k = self.cfg.example_top_k
+        hits = self.examples(spec, qvec=qvec, k=k if exclude is None else max(self.cfg.candidates, k))
+        if exclude is not None:
+            hits = [h for h in hits if not exclude(h.snippet)][:k]
+        ex = self._fit(self._example_blocks(hits), self.cfg.example_token_budget,
                        "## Reference designs (retrieved from a corpus; adapt them, do not copy module or port names)\n\n")
         if ex:
             parts.append(ex)

@@ -10,6 +10,11 @@ already passed its pipeline's decontamination; the bundle only selects and copie
     python scripts/make_train_bundle.py --round2 data/real/round2.jsonl --round2 data/procedural/round2.jsonl \
         --problems data/procedural/problems:500 --problems data/real/problems:100 \
         --round1 data/real/round1.jsonl --out data/bundle/default --tar .carry/data/data.tar.gz
+
+With `--rag-index INDEX --rag-fraction F` a seeded share F of the round-2 rows also gets the context
+that `rtlgen eval --rag INDEX` (with the same `--rag-set` overrides) would retrieve for it, minus the
+row's own design and near copies (rag_index/training.py): round 2 then teaches the model to use
+retrieved examples. Evaluate with contexts made by scripts/rag_contexts.py with the same overrides.
 """
 
 from __future__ import annotations
@@ -36,6 +41,23 @@ def problem_ids(folder: Path) -> list[str]:
                   if (folder / (p.name[:-len("_prompt.txt")] + "_test.sv")).exists())
 
 
+def with_contexts(rows: list[str], a, info: dict) -> list[str]:
+    from rich.progress import Progress
+
+    from rag_index.retriever import load_retriever
+    from rag_index.training import attach_contexts
+
+    retriever = load_retriever(a.rag_index, overrides=a.rag_set)
+    objs = [json.loads(r) for r in rows]
+    with Progress() as bar:
+        task = bar.add_task("retrieving training contexts", total=len(objs))
+        counts = attach_contexts(objs, retriever, fraction=a.rag_fraction, seed=a.seed,
+                                 progress=lambda: bar.advance(task))
+    info["rag"] = counts | {"index": str(a.rag_index), "overrides": a.rag_set,
+                            "index_manifest": retriever.index.manifest}
+    return [json.dumps(o, ensure_ascii=False) for o in objs]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--round2", action="append", default=[], help="round-2 JSONL (repeatable; concatenated, shuffled)")
@@ -45,6 +67,10 @@ def main() -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--tar", help="also write the bundle's parent as a .tar.gz here")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--rag-index", help="RAG index whose contexts a share of the round-2 rows gets")
+    ap.add_argument("--rag-fraction", type=float, default=0.5)
+    ap.add_argument("--rag-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="RetrieveConfig override, as for rag_contexts.py (repeatable)")
     a = ap.parse_args()
     from eval.errors import UserError
 
@@ -69,6 +95,8 @@ def main() -> int:
             rows += got
             info["round2"].append({"file": str(f), "rows": len(got), "sha256": sha(f)})
         rng.shuffle(rows)
+        if a.rag_index:
+            rows = with_contexts(rows, a, info)
         (out / "round2.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
         if a.round1:
             shutil.copy(a.round1, out / "round1.jsonl")

@@ -230,3 +230,37 @@ def test_dpo_pairs_are_posed_in_the_sampling_prompt(env, tmp_path):
     assert want.messages[-1]["content"].strip() in text
     chosen = ds[0]["chosen"] if isinstance(ds[0]["chosen"], str) else ds[0]["chosen"][0]["content"]
     assert chosen.startswith("[BEGIN]\nmodule TopModule") and "[DONE]" in chosen
+
+
+def test_round2_packed_keeps_rows_apart_and_masks_prompts(env):
+    """bfd packing: several rows per block, position ids restart at each row (no cross-row attention),
+    and only completion tokens carry loss — the same objective as unpacked round 2."""
+    cfg = load_config(Round2Config, None, h.tiny_overrides(env["model"], env["root"] / "r2p", max_steps=1,
+                                                            data=str(env["r2"])) + ["packing=true", "max_length=2048"])
+    trainer, tok, _, extra = round2.build(cfg)
+    assert len(trainer.train_dataset) < extra["pairs"], "rows were not packed"
+    block = trainer.train_dataset[0]
+    batch = trainer.data_collator([block])
+    pos = batch["position_ids"][0].tolist()
+    starts = [i for i, p in enumerate(pos) if p == 0]
+    assert len(starts) >= 2, "a packed block should hold several rows"
+    labels = batch["labels"][0]
+    ids = batch["input_ids"][0]
+    for a, b in zip(starts, starts[1:] + [len(pos)]):
+        row_labels = labels[a:b]
+        kept = (row_labels != -100).nonzero().flatten()
+        assert len(kept) > 0 and kept[0] > 0, "each row's prompt is masked and its completion trained"
+        assert (row_labels[kept[0]:] != -100).all()
+        assert "module" in tok.decode(ids[a:b][row_labels != -100])
+
+
+def test_round2_rows_with_context_are_posed_as_rag_prompts():
+    from rtlgen.prompts import build_prompt
+
+    ctx = "## Reference designs\n\n### Example 1: x\n```verilog\nmodule x; endmodule\n```"
+    msgs, answer = round2.inference_format("An and gate.", "module TopModule(input a, b, output y);\n"
+                                           "assign y = a & b;\nendmodule", context=ctx)
+    assert msgs == build_prompt("An and gate.", top="TopModule", context=ctx).messages
+    assert "Reference designs" in msgs[-1]["content"]
+    plain, _ = round2.inference_format("An and gate.", "module TopModule(input a, b, output y);\nendmodule")
+    assert "Reference designs" not in plain[-1]["content"]
