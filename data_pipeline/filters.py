@@ -193,9 +193,40 @@ def compile_job(args):
 # whose front end covers IEEE 1800-2017: `--lint-only` elaborates the target with exactly the
 # siblings it instantiates, lint and style warnings off, so only real errors (syntax, unresolved
 # names, bad port connections) drop it. Each run is capped like the Icarus loop (15 s wall + CPU).
-VERILATOR_VERSION = "1"
+VERILATOR_VERSION = "2"
 VERILATOR_ARGS = ["--lint-only", "-Wno-fatal", "-Wno-lint", "-Wno-style", "--no-timing", "-Wno-MULTITOP"]
 _VL_ERR = re.compile(r"^%Error(?:-[A-Z0-9_]+)?:\s*(?:(?P<file>[^\s:]+):\d+:(?:\d+:)?)?\s*(?P<msg>.*)$", re.M)
+
+
+_UNIT_NAME = re.compile(r"^\s*(?:package|interface|class)\s+(?:automatic\s+|static\s+)?(\w+)", re.M)
+
+
+def order_context(ctx: list[str]) -> list[str]:
+    """Package/interface texts in dependency order: Verilator (unlike Icarus's single pass over
+    everything) needs `pkg` declared before a file that says `pkg::` or `import pkg`."""
+    names = []
+    for c in ctx:
+        m = _UNIT_NAME.search(strip_comments(c))
+        names.append(m.group(1) if m else None)
+    idx = {n: i for i, n in enumerate(names) if n}
+    deps = []
+    for i, c in enumerate(ctx):
+        refs = set(re.findall(r"\b(\w+)\s*::", strip_comments(c)))
+        deps.append({idx[r] for r in refs if r in idx and idx[r] != i})
+    out, state = [], [0] * len(ctx)  # 0 new, 1 visiting, 2 done
+
+    def visit(i):
+        if state[i]:
+            return  # done, or a cycle: keep the given order
+        state[i] = 1
+        for j in sorted(deps[i]):
+            visit(j)
+        state[i] = 2
+        out.append(i)
+
+    for i in range(len(ctx)):
+        visit(i)
+    return [ctx[i] for i in out]
 
 
 def verilator_group(job: dict) -> dict:
@@ -227,7 +258,7 @@ def verilator_group(job: dict) -> dict:
             file_of[m["id"]] = fn
             by_name.setdefault(m["name"], m)
         ctx_files = []
-        for i, c in enumerate(job.get("context", [])):
+        for i, c in enumerate(order_context(job.get("context", []))):
             fn = f"ctx{i}.sv"
             (rd / fn).write_text(c + "\n", encoding="utf-8")
             ctx_files.append(fn)

@@ -107,3 +107,19 @@ def test_fallback_off_drops_what_icarus_cannot_parse(built, tmp_path):
     report = build(cfg2, tmp_path / "out", progress=False)
     names = {json.loads(l)["name"] for l in (tmp_path / "out" / "modules.jsonl").read_text().splitlines()}
     assert names == {"uses_helper"} and report["drops"]["compile"] == {"compile: syntax error": 2}
+
+
+def test_verilator_gets_packages_in_dependency_order():
+    """Context arrives sorted by name; Verilator must see `a_pkg` before `b_pkg` that uses it."""
+    from data_pipeline.filters import order_context, verilator_group
+
+    b_pkg = "package b_pkg;\n  typedef a_pkg::word_t pair_t [2];\n  localparam int W = a_pkg::W;\nendpackage\n"
+    a_pkg = "package a_pkg;\n  localparam int W = 8;\n  typedef logic [W-1:0] word_t;\nendpackage\n"
+    assert order_context([b_pkg, a_pkg]) == [a_pkg, b_pkg]
+    top = {"id": "t", "name": "uses_pkgs", "preamble": "", "instances": [], "target": True,
+           "code": "module uses_pkgs import b_pkg::*; (input logic [W-1:0] d, output logic [W-1:0] q);\n"
+                   "  assign q = ~d;\nendmodule\n"}
+    bad = {**top, "id": "u", "name": "uses_missing",
+           "code": top["code"].replace("uses_pkgs", "uses_missing").replace("b_pkg", "c_pkg")}
+    res = verilator_group({"modules": [top, bad], "context": [b_pkg, a_pkg], "includes": {}})
+    assert res["ok"] == ["t"] and "c_pkg" in res["fail"]["u"]
