@@ -37,6 +37,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
+class _Skip(Exception):
+    pass
+
+
 def sync():
     import torch
 
@@ -89,12 +93,27 @@ def run_naive(lm, prompts, n, rows_limit, batch_rows, max_new, temperature, top_
             "seconds": round(sec, 3), "tokens_per_s": round(tokens / sec, 1)}
 
 
-def run_backend(lm, prompts, n, batch_rows, max_new, temperature, top_p, fixed, cuda_graphs, nucleus_cap=0):
+def parse_sampler(spec: str) -> tuple[str, int]:
+    """'auto' | 'threshold' | 'sorted' | 'cap<K>' -> (sampler, nucleus_cap)."""
+    spec = spec.strip()
+    if spec.startswith("cap"):
+        return "sorted", int(spec[3:])
+    from rtlgen.backends.fastdecode import SAMPLERS
+
+    if spec not in SAMPLERS:
+        raise SystemExit(f"--samplers: {spec!r} is not one of {SAMPLERS} or cap<K>")
+    return spec, 0
+
+
+def run_backend(lm, prompts, n, batch_rows, max_new, temperature, top_p, fixed, cuda_graphs, nucleus_cap=0,
+                sampler="auto"):
     from rtlgen.backends import SamplingParams
     from rtlgen.backends.hf import HFBackend
 
     be = HFBackend(loaded=lm, batch_size=batch_rows, impl="auto", cuda_graphs=cuda_graphs, log=print,
                    nucleus_cap=nucleus_cap)
+    if be.fast is not None:  # the hf backend has no sampler option (yet): set it on its decoder
+        be.fast.sampler = sampler
     params = SamplingParams(n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new,
                             stop=() if fixed else ("endmodule",), ignore_eos=fixed, seed=0)
     sync()
@@ -114,7 +133,44 @@ def run_backend(lm, prompts, n, batch_rows, max_new, temperature, top_p, fixed, 
             "cuda_graphs": d.get("cuda_graphs"), "graphs_captured": d.get("graphs_captured"),
             "fused_prefix_attention": d.get("fused_prefix_attention"), "sampler": d.get("sampler"),
             "graph_failures": d.get("cuda_graph_failures"), "nucleus_cap": d.get("nucleus_cap"),
-            "nucleus_truncated_rows": d.get("nucleus_truncated_rows")}
+            "nucleus_truncated_rows": d.get("nucleus_truncated_rows"),
+            "top_p_sampler": be.fast.describe_sampler() if be.fast is not None else None,
+            "sampler_setting": sampler}
+
+
+def run_profile(lm, prompts, n, batch_rows, max_new, temperature, top_p, reps):
+    """Per-phase step time on the first batch the backend would run (prompts sorted by length)."""
+    from functools import partial
+
+    from rtlgen.backends.fastdecode import FastDecoder, sample_from_noise, sample_threshold, \
+        sample_threshold_kernel
+    from rtlgen.backends.hf import HFBackend
+
+    be = HFBackend(loaded=lm, log=lambda *a: None)
+    ids = sorted((be.encode(p) for p in prompts), key=len)[:max(1, batch_rows // n)]
+    dec = FastDecoder(lm.model)
+    samplers = {"sorted": partial(sample_from_noise, temperature=temperature, top_p=top_p),
+                "cap256": partial(sample_from_noise, temperature=temperature, top_p=top_p, cap=256),
+                "threshold-torch": partial(sample_threshold, temperature=temperature, top_p=top_p)}
+    if dec.device.type == "cuda":
+        for nt, chunk, warps in ((8, 1024, 8), (16, 1024, 8), (8, 2048, 8), (8, 2048, 16), (4, 1024, 4),
+                                 (16, 2048, 16)):
+            samplers[f"threshold-kernel(nt={nt},chunk={chunk},warps={warps})"] = partial(
+                sample_threshold_kernel, temperature=temperature, top_p=top_p, nt=nt, chunk=chunk, num_warps=warps)
+    fns = {k: (lambda lg, u, f=f: f(lg, u=u)) for k, f in samplers.items()}
+    return dec.profile(ids, n, max_new, temperature, top_p, fns, reps=reps)
+
+
+def print_profile(prof):
+    print(f"\nprofile: {prof['rows']} rows ({prof['prompts']} prompts x n, prompt padded to "
+          f"{prof['padded_prompt_len']}), {prof['layers']} layers, default sampler: {prof['sampler_default']}")
+    step = prof["step_mean_ms"]
+    print(f"{'phase':<58}{'ms/step':>9}{'share':>8}")
+    for k, v in prof["ms"].items():
+        print(f"{k:<58}{v:>9.3f}{v / step:>8.1%}")
+    print(f"{'step (mean over KV buckets)':<58}{step:>9.3f}   -> {prof['tokens_per_s_at_step_mean']:,.0f} tok/s")
+    for k, v in (prof.get("errors") or {}).items():
+        print(f"{k}: ERROR {v[:100]}")
 
 
 def main() -> int:
@@ -132,6 +188,13 @@ def main() -> int:
     ap.add_argument("--batch-rows", default="1024,2048,4096", help="comma list of hf batch sizes (rows) to try")
     ap.add_argument("--nucleus-caps", default="0", help="comma list: 0 = exact top-p over the vocabulary (a sort "
                     "per step); k = top-p within the k most likely tokens (a top-k select); each is run")
+    ap.add_argument("--samplers", default="auto", help="comma list of top-p samplers to run: auto (threshold "
+                    "kernel if it checks out, else sorted), threshold (exact, no sort), sorted (exact, full sort), "
+                    "cap<K> (top-p within the K most likely; not exact); combined with each --nucleus-caps")
+    ap.add_argument("--profile", action="store_true", help="time the phases of one decode step (attention, MLP, "
+                    "lm_head, each sampler) on the first batch of the best run's size")
+    ap.add_argument("--profile-reps", type=int, default=10)
+    ap.add_argument("--no-naive", action="store_true", help="skip the model.generate baseline")
     ap.add_argument("--no-stop-run", action="store_true", help="skip the stop-at-endmodule run")
     ap.add_argument("--no-cuda-graphs", action="store_true")
     ap.add_argument("--dtype", default=None)
@@ -174,46 +237,75 @@ def main() -> int:
         Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
 
     # the backend first: a crash of the baseline must not cost the main number
-    caps = [int(x) for x in args.nucleus_caps.split(",") if x]
+    variants = []
+    for spec in [x for x in args.samplers.split(",") if x]:
+        sampler, cap0 = parse_sampler(spec)
+        for cap in ([cap0] if cap0 else [int(x) for x in args.nucleus_caps.split(",") if x]):
+            if (sampler, cap) not in variants:
+                variants.append((sampler, cap))
     for br in [int(x) for x in args.batch_rows.split(",") if x]:
-        for cap in caps:
-            key = f"hf-fixed@{br}" + (f"+cap{cap}" if cap else "")
+        for sampler, cap in variants:
+            key = f"hf-fixed@{br}" + (f"+cap{cap}" if cap else "") + (f"+{sampler}" if sampler != "auto" and not cap else "")
             try:
                 report["runs"][key] = run_backend(lm, prompts, args.n, br, args.max_new_tokens, args.temperature,
-                                                  args.top_p, True, graphs, cap)
+                                                  args.top_p, True, graphs, cap, sampler)
             except Exception as exc:  # keep going: record what broke
                 report["runs"][key] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
                 if torch.cuda.is_available():
                     torch.cuda.empty_cache()
             print(f"{key}: {report['runs'][key]}", flush=True)
             save()
-    best = max((k for k in report["runs"] if "tokens_per_s" in report["runs"][k]),
-               key=lambda k: report["runs"][k]["tokens_per_s"], default=None)
+    # the best exact run (a nucleus cap is not exact) leads the stop run and the profile
+    ok = [k for k in report["runs"] if "tokens_per_s" in report["runs"][k]]
+    exact = [k for k in ok if not report["runs"][k].get("nucleus_cap")]
+    best = max(exact or ok, key=lambda k: report["runs"][k]["tokens_per_s"], default=None)
     if not args.no_stop_run and best:
         br, cap = report["runs"][best]["batch_rows"], report["runs"][best].get("nucleus_cap") or 0
-        key = f"hf-stop@{br}" + (f"+cap{cap}" if cap else "")
+        sampler = report["runs"][best].get("sampler_setting") or "auto"
+        key = f"hf-stop@{br}" + (f"+cap{cap}" if cap else "") + (f"+{sampler}" if sampler != "auto" and not cap else "")
         report["runs"][key] = run_backend(lm, prompts, args.n, br, args.max_new_tokens,
-                                          args.temperature, args.top_p, False, graphs, cap)
+                                          args.temperature, args.top_p, False, graphs, cap, sampler)
         print(f"{key}: {report['runs'][key]}", flush=True)
         save()
+    if args.profile:
+        br = report["runs"][best]["batch_rows_used"] if best else int(args.batch_rows.split(",")[0])
+        try:
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            report["profile"] = run_profile(lm, prompts, args.n, br, args.max_new_tokens, args.temperature,
+                                            args.top_p, args.profile_reps)
+        except Exception as exc:  # keep the runs' numbers
+            report["profile"] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+        save()
     try:
+        if args.no_naive:
+            raise _Skip
         report["runs"][f"naive@{args.naive_batch}"] = run_naive(
             lm, prompts, args.n, args.naive_rows, args.naive_batch, args.max_new_tokens, args.temperature, args.top_p)
+    except _Skip:
+        pass
     except Exception as exc:
         report["runs"][f"naive@{args.naive_batch}"] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
     save()
-    print(f"\n{'run':<24}{'rows':>7}{'tokens':>10}{'seconds':>10}{'tokens/s':>12}  graphs  fused-attn")
+    print(f"\n{'run':<34}{'rows':>7}{'tokens':>10}{'seconds':>10}{'tokens/s':>12}  graphs  fused-attn")
     for k, r in report["runs"].items():
         if "error" in r:
-            print(f"{k:<24} ERROR {r['error'][:80]}")
+            print(f"{k:<34} ERROR {r['error'][:80]}")
         else:
             g = {True: "on", False: "off", None: "-"}[r.get("cuda_graphs")]
             if r.get("graphs_captured"):
                 g += f"({r['graphs_captured']})"
-            print(f"{k:<24}{r['rows']:>7}{r['tokens']:>10}{r['seconds']:>10.1f}{r['tokens_per_s']:>12,.0f}  "
+            print(f"{k:<34}{r['rows']:>7}{r['tokens']:>10}{r['seconds']:>10.1f}{r['tokens_per_s']:>12,.0f}  "
                   f"{g:<7} {str(r.get('fused_prefix_attention') or '-')[:40]}")
             if r.get("graph_failures"):
                 print(f"{'':<18} graph failure: {r['graph_failures'][0][:100]}")
+            if r.get("top_p_sampler"):
+                print(f"{'':<18} top-p: {r['top_p_sampler'][:100]}")
+    if "profile" in report:
+        if "error" in report["profile"]:
+            print(f"profile ERROR {report['profile']['error'][:200]}")
+        else:
+            print_profile(report["profile"])
     if best and f"naive@{args.naive_batch}" in report["runs"] and "tokens_per_s" in report["runs"][f"naive@{args.naive_batch}"]:
         sp = report["runs"][best]["tokens_per_s"] / report["runs"][f"naive@{args.naive_batch}"]["tokens_per_s"]
         report["speedup_best_vs_naive"] = round(sp, 2)

@@ -120,6 +120,219 @@ def _pick_in_nucleus(probs, cum, idx, top_p: float, u) -> torch.Tensor:
     return idx.gather(-1, torch.minimum(pos, k - 1)).squeeze(-1)
 
 
+# --- exact top-p without a sort ------------------------------------------------------------
+#
+# The nucleus of the sorted rule is a threshold set: with A(k) = the probability mass of the tokens
+# whose logit is strictly above logit value k, every token above the smallest k* with
+# A(k*) ≤ top_p is in, every token below k* is out, and of the c tokens tied at k* (probability
+# q each) the sorted rule keeps the first m = min(c, ⌊(top_p − A(k*)) / q⌋ + 1) — member j of the
+# tie group has preceding mass A(k*) + j·q. Which m of the tied tokens come first is the tie order
+# of the sort (arbitrary there); here the m lowest token ids. k* is found by searching the logits'
+# own bit patterns (mapped to order-preserving integers, so ties are exact), and the token is drawn
+# by inverse CDF over the nucleus in vocabulary order: the same distribution as the sorted walk,
+# though not the same token for the same noise value.
+
+SAMPLERS = ("auto", "threshold", "sorted")
+
+
+def _order_keys(x32: torch.Tensor, shift: int) -> torch.Tensor:
+    """Order-preserving int32 keys of fp32 values (equal values, equal keys; -0 sorts below +0,
+    which splits a tie group into two consecutive groups and changes nothing in the rule above).
+    `shift` drops mantissa bits that are zero anyway (16 for bf16 inputs, 13 for fp16)."""
+    xi = x32.view(torch.int32)
+    return (xi ^ ((xi >> 31) & 0x7FFFFFFF)) >> shift
+
+
+def _key_shift(dtype: torch.dtype) -> int:
+    return {torch.bfloat16: 16, torch.float16: 13}.get(dtype, 0)
+
+
+def threshold_nucleus(logits: torch.Tensor, temperature: float, top_p: float):
+    """Reference (plain torch) of the threshold nucleus: returns (keep mask [B, V] with exactly the
+    sorted rule's nucleus size per row, unnormalised probabilities p = exp(y − max) [B, V] fp32,
+    nucleus mass / total mass [B]). Bisection over the key space: ~17 masked sums for 16-bit
+    logits, ~33 for fp32 — fine on CPU, slow on a GPU (there the Triton kernel does the same)."""
+    x = logits.float()
+    y = x / temperature
+    p = (y - y.amax(dim=-1, keepdim=True)).exp()
+    z = p.sum(dim=-1)
+    P = top_p * z
+    keys = _order_keys(x.contiguous(), _key_shift(logits.dtype)).long()
+    lo = keys.amin(dim=-1) - 1  # A(lo) = z > P
+    hi = keys.amax(dim=-1)  # A(hi) = 0 ≤ P
+    a_hi = torch.zeros_like(z)
+    while bool((hi - lo > 1).any()):
+        mid = (lo + hi) // 2
+        a = torch.where(keys > mid[:, None], p, 0.0).sum(dim=-1)
+        ok = a <= P
+        hi = torch.where(ok, mid, hi)
+        a_hi = torch.where(ok, a, a_hi)
+        lo = torch.where(ok, lo, mid)
+    eq = keys == hi[:, None]
+    c = eq.sum(dim=-1)
+    q = torch.where(eq, p, 0.0).amax(dim=-1)
+    m = torch.minimum(c.double(), torch.floor((P - a_hi).double() / q.double()) + 1).long().clamp(min=1)
+    rank = eq.long().cumsum(dim=-1) - 1
+    keep = (keys > hi[:, None]) | (eq & (rank < m[:, None]))
+    return keep, p, (a_hi + m * q) / z
+
+
+def sample_threshold(logits: torch.Tensor, temperature: float, top_p: float, u: torch.Tensor) -> torch.Tensor:
+    """Exact top-p sampling without a sort (plain torch; see `threshold_nucleus`). Greedy and
+    top_p ≥ 1 behave as in `sample_from_noise`."""
+    if temperature <= 0 or top_p >= 1.0:
+        return sample_from_noise(logits, temperature, top_p, u)
+    keep, p, _ = threshold_nucleus(logits, temperature, top_p)
+    w = torch.where(keep, p, 0.0)
+    cum = w.cumsum(dim=-1)
+    pos = torch.searchsorted(cum, u[:, None].to(cum.dtype) * cum[:, -1:], right=True)
+    last = torch.where(keep, torch.arange(keep.shape[-1], device=keep.device), -1).amax(dim=-1, keepdim=True)
+    return torch.minimum(pos, last).squeeze(-1)
+
+
+def _passes(key_bits: int, nt: int) -> int:
+    """Search passes of the kernel: each splits the key interval at `nt` points."""
+    span, n = 2 ** key_bits + 1, 0
+    while span > 1:
+        span, n = -(-span // (nt + 1)), n + 1
+    return n
+
+
+_KERNEL = None
+
+
+def _nucleus_kernel():
+    """Build (once) the Triton kernel: one program per row, the row streamed in chunks.
+
+    Pass 1: max and sum of exp (online), min/max key. Then NPASS search passes, each computing A at
+    NT candidate keys at once (a [NT, CHUNK] compare + masked sum), shrinking the interval that holds
+    k* by NT + 1. One pass for the tie group at k*, one for the inverse-CDF walk in vocabulary order.
+    No sort, no [B, V] temporaries, no host sync: capturable in a CUDA graph."""
+    global _KERNEL
+    if _KERNEL is not None:
+        return _KERNEL
+    import triton
+    import triton.language as tl
+
+    @triton.jit
+    def kernel(logits_ptr, u_ptr, out_ptr, aux_ptr, stride, temperature, top_p, V: tl.constexpr,
+               SHIFT: tl.constexpr, NT: tl.constexpr, NPASS: tl.constexpr, CHUNK: tl.constexpr):
+        row = tl.program_id(0)
+        base = logits_ptr + row.to(tl.int64) * stride
+        offs = tl.arange(0, CHUNK)
+        # pass 1 — max of y = x / T, sum of exp(y − max) (rescaled online), key range
+        mx = -float("inf")
+        z = 0.0
+        kmin = 2147483647
+        kmax = -2147483647
+        for start in range(0, V, CHUNK):
+            idx = start + offs
+            msk = idx < V
+            x = tl.load(base + idx, mask=msk, other=float("-inf")).to(tl.float32)
+            y = x / temperature
+            mn = tl.maximum(mx, tl.max(y, 0))
+            alpha = tl.where(mn == mx, 1.0, tl.exp(mx - mn))
+            e = tl.where(y == float("-inf"), 0.0, tl.exp(y - mn))
+            z = z * alpha + tl.sum(e, 0)
+            mx = mn
+            xi = x.to(tl.int32, bitcast=True)
+            k = (xi ^ ((xi >> 31) & 0x7FFFFFFF)) >> SHIFT
+            kmin = tl.minimum(kmin, tl.min(tl.where(msk, k, 2147483647), 0))
+            kmax = tl.maximum(kmax, tl.max(tl.where(msk, k, -2147483647), 0))
+        P = top_p * z
+        # search: invariant A(lo) > P ≥ A(hi)
+        lo = kmin - 1
+        hi = kmax
+        a_hi = 0.0
+        jj = tl.arange(0, NT)
+        for _ in range(NPASS):
+            cand = lo + ((hi - lo) * (jj + 1)) // (NT + 1)
+            acc = tl.zeros([NT], dtype=tl.float32)
+            for start in range(0, V, CHUNK):
+                idx = start + offs
+                msk = idx < V
+                x = tl.load(base + idx, mask=msk, other=float("-inf")).to(tl.float32)
+                p = tl.where(msk, tl.exp(x / temperature - mx), 0.0)
+                xi = x.to(tl.int32, bitcast=True)
+                k = (xi ^ ((xi >> 31) & 0x7FFFFFFF)) >> SHIFT
+                gt = k[None, :] > cand[:, None]
+                acc += tl.sum(tl.where(gt, p[None, :], 0.0), 1)
+            ok = acc <= P
+            new_hi = tl.min(tl.where(ok, cand, hi), 0)
+            a_new = tl.max(tl.where(ok, acc, -1.0), 0)
+            a_hi = tl.where(a_new >= 0.0, a_new, a_hi)
+            lo = tl.max(tl.where(ok, lo, cand), 0)
+            hi = new_hi
+        # the tie group at k* = hi: its size c, its probability q, tokens strictly above
+        c = 0
+        n_gt = 0
+        q = 0.0
+        for start in range(0, V, CHUNK):
+            idx = start + offs
+            msk = idx < V
+            x = tl.load(base + idx, mask=msk, other=float("-inf")).to(tl.float32)
+            p = tl.where(msk, tl.exp(x / temperature - mx), 0.0)
+            xi = x.to(tl.int32, bitcast=True)
+            k = (xi ^ ((xi >> 31) & 0x7FFFFFFF)) >> SHIFT
+            eq = (k == hi) & msk
+            c += tl.sum(eq.to(tl.int32), 0)
+            n_gt += tl.sum(((k > hi) & msk).to(tl.int32), 0)
+            q = tl.maximum(q, tl.max(tl.where(eq, p, 0.0), 0))
+        cf = c.to(tl.float32)
+        m = tl.where(q > 0.0, tl.minimum(cf, tl.floor((P - a_hi) / q) + 1.0), cf)
+        m = tl.maximum(m, 1.0)
+        mass = a_hi + m * q
+        target = tl.load(u_ptr + row) * mass
+        # inverse CDF in vocabulary order over the nucleus
+        carry = 0.0
+        ties = 0
+        found = 2147483647
+        last = -1
+        for start in range(0, V, CHUNK):
+            idx = start + offs
+            msk = idx < V
+            x = tl.load(base + idx, mask=msk, other=float("-inf")).to(tl.float32)
+            p = tl.where(msk, tl.exp(x / temperature - mx), 0.0)
+            xi = x.to(tl.int32, bitcast=True)
+            k = (xi ^ ((xi >> 31) & 0x7FFFFFFF)) >> SHIFT
+            eq = (k == hi) & msk
+            rank = ties + tl.cumsum(eq.to(tl.int32), 0) - 1
+            keep = ((k > hi) & msk) | (eq & (rank.to(tl.float32) < m))
+            w = tl.where(keep, p, 0.0)
+            cum = carry + tl.cumsum(w, 0)
+            found = tl.minimum(found, tl.min(tl.where(keep & (cum > target), idx, 2147483647), 0))
+            last = tl.maximum(last, tl.max(tl.where(keep, idx, -1), 0))
+            carry = tl.max(cum, 0)
+            ties += tl.sum(eq.to(tl.int32), 0)
+        tok = tl.where(found < 2147483647, found, last)
+        tl.store(out_ptr + row, tok.to(tl.int64))
+        tl.store(aux_ptr + row * 4 + 0, mass / z)
+        tl.store(aux_ptr + row * 4 + 1, n_gt.to(tl.float32) + m)
+        tl.store(aux_ptr + row * 4 + 2, hi.to(tl.float32))
+        tl.store(aux_ptr + row * 4 + 3, cf)
+
+    _KERNEL = kernel
+    return kernel
+
+
+def sample_threshold_kernel(logits: torch.Tensor, temperature: float, top_p: float, u: torch.Tensor,
+                            aux: torch.Tensor | None = None, *, nt: int = 8, chunk: int = 1024,
+                            num_warps: int = 8) -> torch.Tensor:
+    """The Triton version of `sample_threshold` (bf16/fp16/fp32 logits [B, V], u [B] fp32).
+    `aux` [B, 4] fp32, if given, receives per row: nucleus mass (fraction of the total), nucleus
+    size, the threshold key and the size of its tie group — what the checks compare."""
+    kernel = _nucleus_kernel()
+    B, V = logits.shape
+    logits = logits.contiguous()
+    shift = _key_shift(logits.dtype)
+    out = torch.empty(B, dtype=torch.long, device=logits.device)
+    if aux is None:
+        aux = torch.empty(B, 4, dtype=torch.float32, device=logits.device)
+    kernel[(B,)](logits, u.float().contiguous(), out, aux, logits.stride(0), float(temperature), float(top_p), V=V,
+                 SHIFT=shift, NT=nt, NPASS=_passes(32 - shift, nt), CHUNK=chunk, num_warps=num_warps)
+    return out
+
+
 class _Rerun:
     """Stands in for a CUDA graph on CPU so tests exercise warm-up, rewind and bucket switching."""
 
@@ -155,8 +368,17 @@ class Batch:
 class FastDecoder:
     def __init__(self, model, *, use_cuda_graphs: bool | None = None, kv_bucket: int | None = None,
                  check_every: int = 16, compile: bool = False, fused_attention: bool | None = None,
-                 nucleus_cap: int = 0):
+                 nucleus_cap: int = 0, sampler: str = "auto"):
         self.model = model
+        # top-p sampler: "threshold" (exact, no sort: the Triton kernel on CUDA, plain torch
+        # elsewhere), "sorted" (exact, a full-vocabulary sort per step), "auto" (threshold where the
+        # kernel passes its check on the first batch, else sorted; plain-torch threshold on CPU)
+        if sampler not in SAMPLERS:
+            raise ValueError(f"sampler {sampler!r}: use one of {SAMPLERS}")
+        self.sampler = sampler
+        self.sampler_status = "unresolved"
+        self._sampler_mode: str | None = None  # "kernel", "torch" or "sorted" once resolved
+        self.kernel_cfg = {"nt": 8, "chunk": 1024, "num_warps": 8}
         # 0: exact top-p over the whole vocabulary (a sort per step); k > 0: top-p inside the k most
         # likely tokens (see sample_from_noise), with a count of the rows where that cut the nucleus
         self.nucleus_cap = int(nucleus_cap)
@@ -309,33 +531,53 @@ class FastDecoder:
             self.fused_attention = False
             return False
 
-    def _layer(self, li, x, cos, sin, bias_s, b: Batch, Teff: int):
+    def _attn_in(self, li, x, cos, sin, b: Batch):
+        """Norm, q/k/v projections, RoPE; writes this step's k/v into the suffix cache slot t."""
         layer = self.layers[li]
-        B, G, n = b.B, b.G, b.n
-        nkv, grp, d = self.nkv, self.grp, self.hd
         h = layer.input_layernorm(x)
         q, k, v = self._qkv(layer, h, 1)  # [B, h, 1, d]
         q = q * cos + _rotate_half(q) * sin
         k = k * cos + _rotate_half(k) * sin
         b.ks[li].index_copy_(2, b.t.view(1), k)
         b.vs[li].index_copy_(2, b.t.view(1), v)
-        # prefix: the n rows of a prompt and the GQA group form the query dimension of one attention
+        return q
+
+    def _attn_prefix(self, li, q, b: Batch):
+        """The n rows of a prompt and the GQA group form the query dimension of one attention."""
+        B, G, n = b.B, b.G, b.n
+        nkv, grp, d = self.nkv, self.grp, self.hd
         qg = q.view(G, n, nkv, grp, d).permute(0, 2, 1, 3, 4).reshape(G, nkv, n * grp, d)
         prefix = self._prefix_fused if b.fused else self._prefix_plain
         op, lse_p = prefix(qg, b.kp[li], b.vp[li], b.bias_p)
         op = op.reshape(G, nkv, n, grp, d).permute(0, 2, 1, 3, 4).reshape(B, nkv, grp, d)
         lse_p = lse_p.reshape(G, nkv, n, grp).permute(0, 2, 1, 3).reshape(B, nkv, grp)
-        # suffix: each row's own generated tokens (slot t, this token, is always valid)
+        return op, lse_p
+
+    def _attn_suffix(self, li, q, bias_s, b: Batch, Teff: int):
+        """Each row's own generated tokens (slot t, this token, is always valid)."""
+        B, nkv, grp, d = b.B, self.nkv, self.grp, self.hd
         ks = b.ks[li][:, :, :Teff]
         vs = b.vs[li][:, :, :Teff]
         ss = torch.matmul(q.view(B, nkv, grp, d), ks.transpose(-1, -2)).float() * self.scale + bias_s
         lse_s = ss.logsumexp(dim=-1)  # [B, kv, grp]
         os_ = torch.matmul((ss - lse_s[..., None]).exp().to(self.dtype), vs)  # [B, kv, grp, d]
-        # merge the two normalised parts: softmax over prefix ∪ suffix
+        return os_, lse_s
+
+    def _attn_out(self, li, x, op, lse_p, os_, lse_s):
+        """Merge the two normalised parts (softmax over prefix ∪ suffix), o_proj, residual."""
         lse = torch.logaddexp(lse_p, lse_s)
         o = op.float() * (lse_p - lse).exp()[..., None] + os_.float() * (lse_s - lse).exp()[..., None]
-        x = x + layer.self_attn.o_proj(o.to(self.dtype).reshape(B, 1, self.nh * d))
+        return x + self.layers[li].self_attn.o_proj(o.to(self.dtype).reshape(x.shape[0], 1, self.nh * self.hd))
+
+    def _mlp(self, li, x):
+        layer = self.layers[li]
         return x + layer.mlp(layer.post_attention_layernorm(x))
+
+    def _layer(self, li, x, cos, sin, bias_s, b: Batch, Teff: int):
+        q = self._attn_in(li, x, cos, sin, b)
+        op, lse_p = self._attn_prefix(li, q, b)
+        os_, lse_s = self._attn_suffix(li, q, bias_s, b, Teff)
+        return self._mlp(li, self._attn_out(li, x, op, lse_p, os_, lse_s))
 
     def _step(self, b: Batch, Teff: int, temperature: float, top_p: float):
         x = self.embed(b.tok)[:, None, :]
@@ -347,10 +589,63 @@ class FastDecoder:
             x = self._layer_fn(li, x, cos, sin, bias_s, b, Teff)
         logits = self.lm_head(self.norm(x[:, 0]))
         u = b.noise.index_select(0, (b.t + 1).view(1)).view(-1)
-        nxt = sample_from_noise(logits, temperature, top_p, u, self.nucleus_cap, self.truncated_rows)
+        nxt = self._sample(logits, temperature, top_p, u)
         b.tok.copy_(nxt)
         b.out.index_copy_(1, (b.t + 1).view(1), nxt[:, None])
         b.t.add_(1)
+
+    # --- sampling --------------------------------------------------------------------------
+
+    def _resolve_sampler(self, logits, temperature: float, top_p: float, u):
+        """Pick the top-p implementation once, eagerly (never inside a capture): the Triton kernel
+        only after it agreed with the plain-torch threshold rule on these real logits."""
+        if self._sampler_mode is not None or temperature <= 0 or top_p >= 1.0 or self.nucleus_cap:
+            return
+        if self.sampler == "sorted":
+            self._sampler_mode, self.sampler_status = "sorted", "sorted (full-vocabulary sort)"
+            return
+        if self.device.type != "cuda":
+            self._sampler_mode, self.sampler_status = "torch", "threshold (plain torch)"
+            return
+        ok, why = self._check_kernel(logits, temperature, top_p, u)
+        if ok:
+            self._sampler_mode, self.sampler_status = "kernel", f"threshold (Triton kernel, {why})"
+        elif self.sampler == "threshold":
+            self._sampler_mode, self.sampler_status = "torch", f"threshold (plain torch; kernel off: {why})"
+        else:
+            self._sampler_mode, self.sampler_status = "sorted", f"sorted (threshold kernel off: {why})"
+
+    def _check_kernel(self, logits, temperature: float, top_p: float, u):
+        """The kernel against `threshold_nucleus` on the same logits: nucleus sizes equal on ≥ 99% of
+        rows (fp32 sums in another order may flip a row whose boundary sits within rounding), masses
+        within 1e-3, and every drawn token inside the reference nucleus of its row."""
+        if logits.dtype not in (torch.bfloat16, torch.float16):
+            return False, f"logits dtype {logits.dtype}"
+        try:
+            aux = torch.zeros(logits.shape[0], 4, dtype=torch.float32, device=logits.device)
+            tok = sample_threshold_kernel(logits, temperature, top_p, u, aux, **self.kernel_cfg)
+            keep, _, mass = threshold_nucleus(logits, temperature, top_p)
+            size = keep.sum(dim=-1).float()
+            same = (aux[:, 1] == size).float().mean().item()
+            dmass = (aux[:, 0] - mass).abs().max().item()
+            inside = keep.gather(1, tok.clamp(0, logits.shape[1] - 1)[:, None]).float().mean().item()
+            if same >= 0.99 and dmass < 1e-3 and inside >= 0.99:
+                return True, f"checked: sizes {same:.4f}, mass err {dmass:.1e}"
+            return False, f"mismatch: sizes {same:.4f}, mass err {dmass:.1e}, inside {inside:.4f}"
+        except Exception as exc:  # no triton, compile error, unsupported GPU: exact fallback
+            return False, f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
+
+    def _sample(self, logits, temperature: float, top_p: float, u):
+        if temperature <= 0 or top_p >= 1.0 or self.nucleus_cap or self._sampler_mode in (None, "sorted"):
+            return sample_from_noise(logits, temperature, top_p, u, self.nucleus_cap, self.truncated_rows)
+        if self._sampler_mode == "kernel":
+            return sample_threshold_kernel(logits, temperature, top_p, u, **self.kernel_cfg)
+        return sample_threshold(logits, temperature, top_p, u)
+
+    def describe_sampler(self) -> str:
+        if self.nucleus_cap:
+            return f"top-p inside the top {self.nucleus_cap} (not exact where the nucleus is larger)"
+        return self.sampler_status
 
     def _host_copy(self, out: torch.Tensor, lo: int, hi: int):
         src = out[:, lo:hi]
@@ -417,6 +712,124 @@ class FastDecoder:
         except Exception as exc:  # noqa: BLE001
             self.graph_failures.append(f"resetting the global CUDA generator failed: {exc}"[:200])
 
+    # --- per-phase timing (bench_generate --profile) ------------------------------------------
+
+    def _time(self, fn, reps: int) -> float:
+        """Milliseconds per call of `fn`: on CUDA the median of `reps` replays of one CUDA graph of
+        it (so launch gaps, hidden by the decode graphs too, stay out), timed with events; on CPU
+        the host clock."""
+        import statistics
+        import time as _t
+
+        if self.device.type != "cuda":
+            fn()
+            t0 = _t.perf_counter()
+            for _ in range(reps):
+                fn()
+            return (_t.perf_counter() - t0) * 1e3 / reps
+        if self._stream is None:
+            self._stream = torch.cuda.Stream(device=self.device)
+        s = self._stream
+        s.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(s):
+            fn()
+            torch.cuda.synchronize()
+            g = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(g, stream=s):
+                fn()
+        torch.cuda.current_stream().wait_stream(s)
+        g.replay()
+        torch.cuda.synchronize()
+        times = []
+        for _ in range(reps):
+            a, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            a.record()
+            g.replay()
+            e.record()
+            e.synchronize()
+            times.append(a.elapsed_time(e))
+        del g
+        return statistics.median(times)
+
+    @torch.no_grad()
+    def profile(self, prompt_ids: list[list[int]], n: int, max_new_tokens: int, temperature: float,
+                top_p: float, samplers: dict | None = None, reps: int = 10, warm_steps: int = 8) -> dict:
+        """Where one decode step's time goes, on one batch of the real workload.
+
+        Builds the batch as `run_batch` does, decodes `warm_steps` eager steps (so the sampler sees
+        mid-generation logits), then times each phase over all layers — q/k/v + RoPE + cache write,
+        prefix attention, suffix attention at every KV bucket, merge + o_proj, MLP — the final norm +
+        lm_head, each sampler in `samplers` ({name: fn(logits, u) -> tokens}), and the whole captured
+        step at every bucket. Phases are timed apart (each as its own graph), so their sum may differ
+        a little from the step."""
+        dev = self.device
+        G = len(prompt_ids)
+        lens = torch.tensor([len(p) for p in prompt_ids], device=dev)
+        P = -(-int(lens.max()) // 16) * 16
+        ids = torch.zeros((G, P), dtype=torch.long, device=dev)
+        for i, p in enumerate(prompt_ids):
+            ids[i, P - len(p):] = torch.tensor(p, dtype=torch.long, device=dev)
+        kp, vp, bias_p, logits = self.prefill(ids, lens)
+        B, T = G * n, max(2, max_new_tokens - 1)
+        noise = torch.rand(T + 1, B, device=dev, generator=self.gen)
+        ks = [torch.zeros(B, self.nkv, T, self.hd, device=dev, dtype=self.dtype) for _ in self.layers]
+        vs = [torch.zeros_like(x) for x in ks]
+        first_logits = logits.repeat_interleave(n, dim=0)
+        self._resolve_sampler(first_logits, temperature, top_p, noise[0])
+        first = self._sample(first_logits, temperature, top_p, noise[0])
+        out = torch.zeros(B, T + 1, dtype=torch.long, device=dev)
+        out[:, 0] = first
+        b = Batch(G, n, P, T, kp, vp, ks, vs, bias_p, lens.repeat_interleave(n), first.clone(),
+                  torch.zeros((), dtype=torch.long, device=dev), out, noise)
+        b.fused = self._check_fused(b)
+        bucket = self.kv_bucket or max(64, -(-T // 4 // 64) * 64)
+        warm = min(warm_steps, T - 1)
+        for t in range(warm):
+            self._step(b, min(T, (t // bucket + 1) * bucket), temperature, top_p)
+        t0 = int(b.t)
+        x = self.embed(b.tok)[:, None, :]
+        cos, sin = self._rope(b.pos0 + b.t)
+        cos, sin = cos[:, None, None, :], sin[:, None, None, :]
+        L = range(len(self.layers))
+        q = self._attn_in(0, x, cos, sin, b)
+        op, lse_p = self._attn_prefix(0, q, b)
+        res: dict = {"rows": B, "prompts": G, "padded_prompt_len": P, "suffix_slots": T, "kv_bucket": bucket,
+                     "layers": len(self.layers), "fused_prefix_attention": b.fused, "reps": reps,
+                     "sampler_default": self.describe_sampler(), "ms": {}}
+        ms = res["ms"]
+        ms["qkv_rope_cache"] = self._time(lambda: [self._attn_in(li, x, cos, sin, b) for li in L], reps)
+        ms["prefix_attention"] = self._time(lambda: [self._attn_prefix(li, q, b) for li in L], reps)
+        buckets = sorted({min(T, (t // bucket + 1) * bucket) for t in range(T)})
+        for Teff in buckets:
+            ar = torch.arange(Teff, device=dev)
+            bias_s = torch.zeros(Teff, device=dev, dtype=torch.float32).masked_fill(ar > b.t, float("-inf"))
+            ms[f"suffix_attention@{Teff}"] = self._time(
+                lambda: [self._attn_suffix(li, q, bias_s, b, Teff) for li in L], reps)
+        os_, lse_s = self._attn_suffix(0, q, bias_s, b, buckets[-1])
+        ms["merge_o_proj"] = self._time(lambda: [self._attn_out(li, x, op, lse_p, os_, lse_s) for li in L], reps)
+        ms["mlp"] = self._time(lambda: [self._mlp(li, x) for li in L], reps)
+        ms["norm_lm_head"] = self._time(lambda: self.lm_head(self.norm(x[:, 0])), reps)
+        lg = self.lm_head(self.norm(x[:, 0]))
+        u = noise[min(T, t0 + 1)]
+        for name, fn in (samplers or {}).items():
+            try:
+                ms[f"sampler:{name}"] = self._time(lambda: fn(lg, u), reps)
+            except Exception as exc:  # noqa: BLE001 — a failing variant must not cost the others
+                res.setdefault("errors", {})[f"sampler:{name}"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+        for Teff in buckets:
+            t_at = max(t0, Teff - bucket) if Teff > bucket else t0  # a slot inside this bucket
+
+            def step(Teff=Teff, t_at=t_at):
+                b.t.fill_(t_at)
+                self._step(b, Teff, temperature, top_p)
+            ms[f"step@{Teff}"] = self._time(step, reps)
+        steps = [ms[f"step@{t}"] for t in buckets]
+        suffix = [ms[f"suffix_attention@{t}"] for t in buckets]
+        res["step_mean_ms"] = sum(steps) / len(steps)
+        res["suffix_attention_mean_ms"] = sum(suffix) / len(suffix)
+        res["tokens_per_s_at_step_mean"] = B / (res["step_mean_ms"] / 1e3)
+        return res
+
     @torch.no_grad()
     def run_batch(self, prompt_ids: list[list[int]], n: int, max_new_tokens: int, temperature: float,
                   top_p: float, stop_check, noise: torch.Tensor | None = None):
@@ -444,8 +857,9 @@ class FastDecoder:
                 noise = torch.cat((noise, noise.new_zeros(T + 1 - noise.shape[0], B)))
         ks = [torch.zeros(B, self.nkv, T, self.hd, device=dev, dtype=self.dtype) for _ in self.layers]
         vs = [torch.zeros_like(x) for x in ks]
-        first = sample_from_noise(logits.repeat_interleave(n, dim=0), temperature, top_p, noise[0],
-                                  self.nucleus_cap, self.truncated_rows)
+        first_logits = logits.repeat_interleave(n, dim=0)
+        self._resolve_sampler(first_logits, temperature, top_p, noise[0])
+        first = self._sample(first_logits, temperature, top_p, noise[0])
         out = torch.zeros(B, T + 1, dtype=torch.long, device=dev)
         out[:, 0] = first
         b = Batch(G, n, P, T, kp, vp, ks, vs, bias_p, lens.repeat_interleave(n), first.clone(),
