@@ -186,9 +186,12 @@ def build(cfg: DataConfig, out: Path, *, progress: bool = True, log=print) -> di
                 modules.append(item)
         # includes: header files, and any file an `include directive of the source names
         included: dict[str, set[str]] = defaultdict(set)
+        wanted: dict[str, set[str]] = defaultdict(set)  # include names as written, per source
         for f in files:
             for mm in re.finditer(rb'`include\s+"([^"]+)"', f["data"]):
-                included[f["source"]].add(mm.group(1).decode("utf-8", "replace").rsplit("/", 1)[-1])
+                name = mm.group(1).decode("utf-8", "replace")
+                included[f["source"]].add(name.rsplit("/", 1)[-1])
+                wanted[f["source"]].add(name)
         for f in files:
             base = f["path"].rsplit("/", 1)[-1]
             if (f["path"].lower().endswith((".vh", ".svh")) or base in included[f["source"]]) \
@@ -197,6 +200,7 @@ def build(cfg: DataConfig, out: Path, *, progress: bool = True, log=print) -> di
                     includes[f["source"]][f["path"]] = f["data"].decode("utf-8")
                 except UnicodeDecodeError:
                     pass
+        _cross_source_includes(includes, wanted)
         funnel.after("modules extracted", len(modules))
         # every design module of a source, whatever its license or later filters say: the compile
         # filter may use one as a sibling a target instantiates (it is compile context, never output)
@@ -322,6 +326,30 @@ def build(cfg: DataConfig, out: Path, *, progress: bool = True, log=print) -> di
     funnel.seconds["total"] = round(time.monotonic() - t_all, 2)
     return export(cfg, out, modules, problems, knowledge, testbenches, held_out, sources, funnel, contaminated,
                   dict(parsers), len(bench_texts))
+
+
+def _cross_source_includes(includes: dict[str, dict[str, str]], wanted: dict[str, set[str]]) -> None:
+    """An `include "common_cells/registers.svh"` that no file of its own source provides is
+    looked up in the other sources (pulp-platform designs include headers of their sibling
+    repositories, which the build also reads): the first source holding a file whose path ends
+    with that name supplies it, stored under the name as written so `-Iinc` resolves it. Compile
+    context only: the header is never output."""
+    index: dict[str, tuple[str, str]] = {}
+    for src in sorted(includes):
+        for path, text in sorted(includes[src].items()):
+            parts = path.split("/")
+            for i in range(len(parts)):
+                index.setdefault("/".join(parts[i:]), (src, text))
+    for src, names in wanted.items():
+        own = includes.get(src, {})
+        for name in sorted(names):
+            if name.startswith("/") or ".." in name.split("/"):
+                continue
+            if any(p == name or p.endswith("/" + name) for p in own):
+                continue
+            hit = index.get(name)
+            if hit and hit[0] != src:
+                includes[src][name] = hit[1]
 
 
 def _comment_lines(code: str) -> int:

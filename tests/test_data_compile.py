@@ -44,6 +44,12 @@ endmodule
   assign q = r.v ? r.x : not_declared_anywhere;
 endmodule
 """,
+    "rtl/uses_hdr.v": """`include "common/defs.svh"
+// Width comes from a header of another repository (as pulp-platform's common_cells headers do).
+module uses_hdr(input wire clk, input wire [`HW-1:0] d, output reg [`HW-1:0] q);
+  always @(posedge clk) q <= d ^ {`HW{1'b1}};
+endmodule
+""",
     "third_party/iwls/counter_ip.v": """module counter_ip(input wire clk, input wire rst, output reg [7:0] n);
   always @(posedge clk) if (rst) n <= 8'd0; else n <= n + 8'd3;
 endmodule
@@ -62,8 +68,13 @@ def built(tmp_path_factory):
         (src / rel).parent.mkdir(parents=True, exist_ok=True)
         (src / rel).write_text(text)
     repo = git_repo(src, tmp / "repo")
+    hdr = tmp / "hdr"
+    (hdr / "include" / "common").mkdir(parents=True)
+    (hdr / "include" / "common" / "defs.svh").write_text("`define HW 6\n")
+    (hdr / "LICENSE").write_text(MIT)
     cfg = DataConfig(name="cc", workers=1, sources=[SourceSpec(kind="git", name="fx/cc", path=str(repo),
-                                                               exclude=["third_party/iwls"])])
+                                                               exclude=["third_party/iwls"]),
+                                                    SourceSpec(kind="local", name="fx/hdr", path=str(hdr))])
     cfg.decontam.benchmarks = {f"local:{FIX / 'bench'}": None}
     cfg.filter.min_tokens = 10
     report = build(cfg, tmp / "out", progress=False)
@@ -78,13 +89,18 @@ def test_sibling_held_out_by_license_still_serves_as_compile_context(built):
     assert report["drops"]["license"] == {"license GPL-3.0 not allowed": 1}
 
 
+def test_include_found_in_another_source(built):
+    _, _, _, mods = built
+    assert "uses_hdr" in mods and mods["uses_hdr"]["compiler"] == "iverilog"
+
+
 def test_verilator_fallback_keeps_valid_sv_and_drops_broken(built):
     _, _, report, mods = built
     assert mods["sv_struct"]["compiler"] == "verilator"
     assert "sv_broken" not in mods
     assert report["drops"]["compile"] == {"compile: syntax error": 1}
     stages = dict((f["stage"], f["count"]) for f in report["funnel"])
-    assert stages["compiles (iverilog -g2012; else verilator --lint-only)"] == 2
+    assert stages["compiles (iverilog -g2012; else verilator --lint-only)"] == 3
     # Icarus cannot run it, so it cannot be a problem's reference
     assert any("Verilator fallback" in r for r in report["drops"].get("problems", {}))
 
@@ -106,7 +122,7 @@ def test_fallback_off_drops_what_icarus_cannot_parse(built, tmp_path):
     cfg2.cache_dir = str(tmp / "out" / ".cache")  # Icarus results are reused from the first build
     report = build(cfg2, tmp_path / "out", progress=False)
     names = {json.loads(l)["name"] for l in (tmp_path / "out" / "modules.jsonl").read_text().splitlines()}
-    assert names == {"uses_helper"} and report["drops"]["compile"] == {"compile: syntax error": 2}
+    assert names == {"uses_helper", "uses_hdr"} and report["drops"]["compile"] == {"compile: syntax error": 2}
 
 
 def test_verilator_gets_packages_in_dependency_order():
