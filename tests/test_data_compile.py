@@ -126,7 +126,8 @@ def test_fallback_off_drops_what_icarus_cannot_parse(built, tmp_path):
 
 
 def test_verilator_gets_packages_in_dependency_order():
-    """Context arrives sorted by name; Verilator must see `a_pkg` before `b_pkg` that uses it."""
+    """Context arrives sorted by name; Verilator must see `a_pkg` before `b_pkg` that uses it, and
+    a package of the repo that cannot parse (UVM) must not fail a module that never names it."""
     from data_pipeline.filters import order_context, verilator_group
 
     b_pkg = "package b_pkg;\n  typedef a_pkg::word_t pair_t [2];\n  localparam int W = a_pkg::W;\nendpackage\n"
@@ -137,5 +138,19 @@ def test_verilator_gets_packages_in_dependency_order():
                    "  assign q = ~d;\nendmodule\n"}
     bad = {**top, "id": "u", "name": "uses_missing",
            "code": top["code"].replace("uses_pkgs", "uses_missing").replace("b_pkg", "c_pkg")}
-    res = verilator_group({"modules": [top, bad], "context": [b_pkg, a_pkg], "includes": {}})
+    junk = 'package junk_pkg;\n  import uvm_pkg::*;\n  `include "src/missing_typedefs.svh"\nendpackage\n'
+    res = verilator_group({"modules": [top, bad], "context": [b_pkg, junk, a_pkg], "includes": {}})
     assert res["ok"] == ["t"] and "c_pkg" in res["fail"]["u"]
+
+
+def test_interface_with_testbench_clocking_block_still_serves_as_context():
+    """Verilator 5.006 rejects `inout` clocking items; the lint context drops clocking blocks."""
+    from data_pipeline.filters import verilator_group
+
+    intf = ("interface bus_if (input logic clk);\n  logic [7:0] data; logic valid;\n"
+            "  modport rx (input data, valid);\n  clocking cb @(posedge clk);\n    inout data, valid;\n"
+            "  endclocking\nendinterface\n")
+    top = {"id": "t", "name": "t", "preamble": "", "instances": [], "target": True,
+           "code": "module t (input logic clk, bus_if.rx r, output logic [7:0] q);\n"
+                   "  always_ff @(posedge clk) if (r.valid) q <= r.data;\nendmodule\n"}
+    assert verilator_group({"modules": [top], "context": [intf], "includes": {}}) == {"ok": ["t"], "fail": {}}
