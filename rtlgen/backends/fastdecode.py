@@ -371,8 +371,8 @@ class FastDecoder:
                  nucleus_cap: int = 0, sampler: str = "auto"):
         self.model = model
         # top-p sampler: "threshold" (exact, no sort: the Triton kernel on CUDA, plain torch
-        # elsewhere), "sorted" (exact, a full-vocabulary sort per step), "auto" (threshold where the
-        # kernel passes its check on the first batch, else sorted; plain-torch threshold on CPU)
+        # elsewhere), "sorted" (exact, a full-vocabulary sort per step), "auto" (on CUDA the
+        # threshold kernel once it passed its check on the first batch, else sorted; sorted on CPU)
         if sampler not in SAMPLERS:
             raise ValueError(f"sampler {sampler!r}: use one of {SAMPLERS}")
         self.sampler = sampler
@@ -604,8 +604,11 @@ class FastDecoder:
         if self.sampler == "sorted":
             self._sampler_mode, self.sampler_status = "sorted", "sorted (full-vocabulary sort)"
             return
-        if self.device.type != "cuda":
-            self._sampler_mode, self.sampler_status = "torch", "threshold (plain torch)"
+        if self.device.type != "cuda":  # on a CPU the sort is cheap; the search is many passes
+            if self.sampler == "threshold":
+                self._sampler_mode, self.sampler_status = "torch", "threshold (plain torch)"
+            else:
+                self._sampler_mode, self.sampler_status = "sorted", "sorted (full-vocabulary sort)"
             return
         ok, why = self._check_kernel(logits, temperature, top_p, u)
         if ok:
