@@ -93,9 +93,15 @@ def run_naive(lm, prompts, n, rows_limit, batch_rows, max_new, temperature, top_
             "seconds": round(sec, 3), "tokens_per_s": round(tokens / sec, 1)}
 
 
-def parse_sampler(spec: str) -> tuple[str, int]:
-    """'auto' | 'threshold' | 'sorted' | 'cap<K>' -> (sampler, nucleus_cap)."""
+def parse_sampler(spec: str) -> tuple[str, int, bool]:
+    """'auto' | 'threshold' | 'sorted' | 'cap<K>', optionally '+fuse' -> (sampler, nucleus_cap, fuse)."""
     spec = spec.strip()
+    fuse = spec.endswith("+fuse")
+    spec = spec.removesuffix("+fuse")
+    return (*_parse_sampler(spec), fuse)
+
+
+def _parse_sampler(spec: str) -> tuple[str, int]:
     if spec.startswith("cap"):
         return "sorted", int(spec[3:])
     from rtlgen.backends.fastdecode import SAMPLERS
@@ -106,7 +112,7 @@ def parse_sampler(spec: str) -> tuple[str, int]:
 
 
 def run_backend(lm, prompts, n, batch_rows, max_new, temperature, top_p, fixed, cuda_graphs, nucleus_cap=0,
-                sampler="auto"):
+                sampler="auto", fuse=False):
     from rtlgen.backends import SamplingParams
     from rtlgen.backends.hf import HFBackend
 
@@ -114,6 +120,10 @@ def run_backend(lm, prompts, n, batch_rows, max_new, temperature, top_p, fixed, 
                    nucleus_cap=nucleus_cap)
     if be.fast is not None:  # the hf backend has no sampler option (yet): set it on its decoder
         be.fast.sampler = sampler
+        be.fast.fuse = fuse
+        be.fast.fuse_status = "unchecked" if fuse else "off"
+        if fuse:  # compile outside the timed region (shapes are per batch: rows of the first batch)
+            be.fast._check_fuse(min(len(prompts), max(1, batch_rows // n)) * n)
     params = SamplingParams(n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new,
                             stop=() if fixed else ("endmodule",), ignore_eos=fixed, seed=0)
     sync()
@@ -135,10 +145,11 @@ def run_backend(lm, prompts, n, batch_rows, max_new, temperature, top_p, fixed, 
             "graph_failures": d.get("cuda_graph_failures"), "nucleus_cap": d.get("nucleus_cap"),
             "nucleus_truncated_rows": d.get("nucleus_truncated_rows"),
             "top_p_sampler": be.fast.describe_sampler() if be.fast is not None else None,
-            "sampler_setting": sampler}
+            "sampler_setting": sampler,
+            "fuse": be.fast.fuse_status if be.fast is not None else None}
 
 
-def run_profile(lm, prompts, n, batch_rows, max_new, temperature, top_p, reps):
+def run_profile(lm, prompts, n, batch_rows, max_new, temperature, top_p, reps, fuse=False):
     """Per-phase step time on the first batch the backend would run (prompts sorted by length)."""
     from functools import partial
 
@@ -148,7 +159,7 @@ def run_profile(lm, prompts, n, batch_rows, max_new, temperature, top_p, reps):
 
     be = HFBackend(loaded=lm, log=lambda *a: None)
     ids = sorted((be.encode(p) for p in prompts), key=len)[:max(1, batch_rows // n)]
-    dec = FastDecoder(lm.model)
+    dec = FastDecoder(lm.model, fuse=fuse)
     samplers = {"sorted": partial(sample_from_noise, temperature=temperature, top_p=top_p),
                 "cap256": partial(sample_from_noise, temperature=temperature, top_p=top_p, cap=256),
                 "threshold-torch": partial(sample_threshold, temperature=temperature, top_p=top_p)}
@@ -163,7 +174,8 @@ def run_profile(lm, prompts, n, batch_rows, max_new, temperature, top_p, reps):
 
 def print_profile(prof):
     print(f"\nprofile: {prof['rows']} rows ({prof['prompts']} prompts x n, prompt padded to "
-          f"{prof['padded_prompt_len']}), {prof['layers']} layers, default sampler: {prof['sampler_default']}")
+          f"{prof['padded_prompt_len']}), {prof['layers']} layers, default sampler: {prof['sampler_default']}, "
+          f"fuse: {prof.get('fuse')}")
     step = prof["step_mean_ms"]
     print(f"{'phase':<58}{'ms/step':>9}{'share':>8}")
     for k, v in prof["ms"].items():
@@ -190,7 +202,8 @@ def main() -> int:
                     "per step); k = top-p within the k most likely tokens (a top-k select); each is run")
     ap.add_argument("--samplers", default="auto", help="comma list of top-p samplers to run: auto (threshold "
                     "kernel if it checks out, else sorted), threshold (exact, no sort), sorted (exact, full sort), "
-                    "cap<K> (top-p within the K most likely; not exact); combined with each --nucleus-caps")
+                    "cap<K> (top-p within the K most likely; not exact); combined with each --nucleus-caps; a "
+                    "'+fuse' suffix also fuses the norm/RoPE/merge/SiLU chains with torch.compile")
     ap.add_argument("--profile", action="store_true", help="time the phases of one decode step (attention, MLP, "
                     "lm_head, each sampler) on the first batch of the best run's size")
     ap.add_argument("--profile-reps", type=int, default=10)
@@ -239,16 +252,21 @@ def main() -> int:
     # the backend first: a crash of the baseline must not cost the main number
     variants = []
     for spec in [x for x in args.samplers.split(",") if x]:
-        sampler, cap0 = parse_sampler(spec)
+        sampler, cap0, fuse = parse_sampler(spec)
         for cap in ([cap0] if cap0 else [int(x) for x in args.nucleus_caps.split(",") if x]):
-            if (sampler, cap) not in variants:
-                variants.append((sampler, cap))
+            if (sampler, cap, fuse) not in variants:
+                variants.append((sampler, cap, fuse))
+
+    def label(br, sampler, cap, fuse, kind="hf-fixed"):
+        return (f"{kind}@{br}" + (f"+cap{cap}" if cap else "") + (f"+{sampler}" if sampler != "auto" and not cap else "")
+                + ("+fuse" if fuse else ""))
+
     for br in [int(x) for x in args.batch_rows.split(",") if x]:
-        for sampler, cap in variants:
-            key = f"hf-fixed@{br}" + (f"+cap{cap}" if cap else "") + (f"+{sampler}" if sampler != "auto" and not cap else "")
+        for sampler, cap, fuse in variants:
+            key = label(br, sampler, cap, fuse)
             try:
                 report["runs"][key] = run_backend(lm, prompts, args.n, br, args.max_new_tokens, args.temperature,
-                                                  args.top_p, True, graphs, cap, sampler)
+                                                  args.top_p, True, graphs, cap, sampler, fuse)
             except Exception as exc:  # keep going: record what broke
                 report["runs"][key] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
                 if torch.cuda.is_available():
@@ -262,9 +280,10 @@ def main() -> int:
     if not args.no_stop_run and best:
         br, cap = report["runs"][best]["batch_rows"], report["runs"][best].get("nucleus_cap") or 0
         sampler = report["runs"][best].get("sampler_setting") or "auto"
-        key = f"hf-stop@{br}" + (f"+cap{cap}" if cap else "") + (f"+{sampler}" if sampler != "auto" and not cap else "")
+        fuse = str(report["runs"][best].get("fuse") or "").startswith("on")
+        key = label(br, sampler, cap, fuse, "hf-stop")
         report["runs"][key] = run_backend(lm, prompts, args.n, br, args.max_new_tokens,
-                                          args.temperature, args.top_p, False, graphs, cap, sampler)
+                                          args.temperature, args.top_p, False, graphs, cap, sampler, fuse)
         print(f"{key}: {report['runs'][key]}", flush=True)
         save()
     if args.profile:
@@ -272,8 +291,9 @@ def main() -> int:
         try:
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
+            fuse = str(report["runs"][best].get("fuse") or "").startswith("on") if best else False
             report["profile"] = run_profile(lm, prompts, args.n, br, args.max_new_tokens, args.temperature,
-                                            args.top_p, args.profile_reps)
+                                            args.top_p, args.profile_reps, fuse)
         except Exception as exc:  # keep the runs' numbers
             report["profile"] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
         save()
@@ -301,6 +321,8 @@ def main() -> int:
                 print(f"{'':<18} graph failure: {r['graph_failures'][0][:100]}")
             if r.get("top_p_sampler"):
                 print(f"{'':<18} top-p: {r['top_p_sampler'][:100]}")
+            if r.get("fuse") and r["fuse"] != "off":
+                print(f"{'':<18} fuse: {r['fuse'][:100]}")
     if "profile" in report:
         if "error" in report["profile"]:
             print(f"profile ERROR {report['profile']['error'][:200]}")

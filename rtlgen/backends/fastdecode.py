@@ -69,6 +69,41 @@ def _rotate_half(x):
     return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
 
 
+# --- elementwise chains fused by torch.compile (FastDecoder(fuse=True)) ---------------------
+# Pure tensor functions, so one compiled kernel set serves every layer (weights are arguments, not
+# module attributes dynamo would guard on). Op for op what the unfused path computes.
+
+def _rms(x, w, eps: float):
+    """LlamaRMSNorm.forward."""
+    h = x.to(torch.float32)
+    h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + eps)
+    return w * h.to(x.dtype)
+
+
+def _add_rms(x, d, w, eps: float):
+    """Residual add, then the next norm."""
+    x = x + d
+    return x, _rms(x, w, eps)
+
+
+def _rope2(q, k, cos, sin):
+    return q * cos + _rotate_half(q) * sin, k * cos + _rotate_half(k) * sin
+
+
+def _merge(op, lse_p, os_, lse_s, dtype: torch.dtype):
+    """Softmax over prefix ∪ suffix from the two normalised parts and their log-sum-exps."""
+    lse = torch.logaddexp(lse_p, lse_s)
+    o = op.float() * (lse_p - lse).exp()[..., None] + os_.float() * (lse_s - lse).exp()[..., None]
+    return o.to(dtype)
+
+
+def _silu_mul(g, u):
+    return F.silu(g) * u
+
+
+_PLAIN = {"rms": _rms, "add_rms": _add_rms, "rope2": _rope2, "merge": _merge, "silu_mul": _silu_mul}
+
+
 # Set (process-wide) after a capture failed for a reason other than out-of-memory: the CUDA
 # allocator/graph state of the process is then suspect, so no later decoder tries again.
 GRAPHS_BROKEN: list[str] = []
@@ -368,8 +403,15 @@ class Batch:
 class FastDecoder:
     def __init__(self, model, *, use_cuda_graphs: bool | None = None, kv_bucket: int | None = None,
                  check_every: int = 16, compile: bool = False, fused_attention: bool | None = None,
-                 nucleus_cap: int = 0, sampler: str = "auto"):
+                 nucleus_cap: int = 0, sampler: str = "auto", fuse: bool = False, fuse_backend: str = "inductor"):
         self.model = model
+        # fuse: the norm, RoPE, attention-merge and SiLU·up chains as torch.compile'd kernels (fewer
+        # launches per layer); checked against the plain functions on each batch, off on any error
+        self.fuse = bool(fuse)
+        self.fuse_backend = fuse_backend
+        self.fuse_status = "off" if not fuse else "unchecked"
+        self._F = dict(_PLAIN)
+        self._fused_fns = None
         # top-p sampler: "threshold" (exact, no sort: the Triton kernel on CUDA, plain torch
         # elsewhere), "sorted" (exact, a full-vocabulary sort per step), "auto" (on CUDA the
         # threshold kernel once it passed its check on the first batch, else sorted; sorted on CPU)
@@ -534,10 +576,15 @@ class FastDecoder:
     def _attn_in(self, li, x, cos, sin, b: Batch):
         """Norm, q/k/v projections, RoPE; writes this step's k/v into the suffix cache slot t."""
         layer = self.layers[li]
-        h = layer.input_layernorm(x)
-        q, k, v = self._qkv(layer, h, 1)  # [B, h, 1, d]
-        q = q * cos + _rotate_half(q) * sin
-        k = k * cos + _rotate_half(k) * sin
+        if self._fusing:
+            h = self._F["rms"](x, layer.input_layernorm.weight, layer.input_layernorm.variance_epsilon)
+            q, k, v = self._qkv(layer, h, 1)  # [B, h, 1, d]
+            q, k = self._F["rope2"](q, k, cos, sin)
+        else:
+            h = layer.input_layernorm(x)
+            q, k, v = self._qkv(layer, h, 1)  # [B, h, 1, d]
+            q = q * cos + _rotate_half(q) * sin
+            k = k * cos + _rotate_half(k) * sin
         b.ks[li].index_copy_(2, b.t.view(1), k)
         b.vs[li].index_copy_(2, b.t.view(1), v)
         return q
@@ -564,20 +611,85 @@ class FastDecoder:
         return os_, lse_s
 
     def _attn_out(self, li, x, op, lse_p, os_, lse_s):
-        """Merge the two normalised parts (softmax over prefix ∪ suffix), o_proj, residual."""
+        """Merge the two normalised parts (softmax over prefix ∪ suffix), o_proj, residual (fused:
+        returns (x, post-attention norm of x) for `_mlp`)."""
+        if self._fusing:
+            layer = self.layers[li]
+            o = self._F["merge"](op, lse_p, os_, lse_s, self.dtype)
+            d = layer.self_attn.o_proj(o.reshape(x.shape[0], 1, self.nh * self.hd))
+            n = layer.post_attention_layernorm
+            return self._F["add_rms"](x, d, n.weight, n.variance_epsilon)
         lse = torch.logaddexp(lse_p, lse_s)
         o = op.float() * (lse_p - lse).exp()[..., None] + os_.float() * (lse_s - lse).exp()[..., None]
         return x + self.layers[li].self_attn.o_proj(o.to(self.dtype).reshape(x.shape[0], 1, self.nh * self.hd))
 
     def _mlp(self, li, x):
         layer = self.layers[li]
+        if self._fusing:
+            x, h = x
+            mlp = layer.mlp
+            return x + mlp.down_proj(self._F["silu_mul"](mlp.gate_proj(h), mlp.up_proj(h)))
         return x + layer.mlp(layer.post_attention_layernorm(x))
+
+    @property
+    def _fusing(self) -> bool:
+        return self.fuse and self.fuse_status.startswith("on")
+
+    def _fuse_reason(self) -> str | None:
+        """Why the fused chains cannot stand in for this model's modules (None: they can)."""
+        l0 = self.layers[0]
+        for n in (l0.input_layernorm, l0.post_attention_layernorm):
+            if not type(n).__name__.endswith("RMSNorm") or not hasattr(n, "variance_epsilon"):
+                return f"norm {type(n).__name__}"
+        if not all(hasattr(l0.mlp, a) for a in ("gate_proj", "up_proj", "down_proj")):
+            return "mlp layout"
+        if getattr(self.model.config, "hidden_act", "silu") != "silu":
+            return f"activation {self.model.config.hidden_act}"
+        return None
+
+    def _check_fuse(self, B: int):
+        """Compile (once per batch shape, eagerly: never inside a capture) and compare with the plain
+        functions on random inputs of this batch's shapes; any error or mismatch turns fusion off."""
+        if not self.fuse or self.fuse_status.startswith("off"):
+            return
+        why = self._fuse_reason()
+        if why:
+            self.fuse_status = f"off: {why}"
+            return
+        try:
+            if self._fused_fns is None:
+                self._fused_fns = {k: torch.compile(f, dynamic=False, fullgraph=True, backend=self.fuse_backend)
+                                   for k, f in _PLAIN.items()}
+            g = torch.Generator(device=self.device).manual_seed(1)
+            dev, dt, H, d = self.device, self.dtype, self.nh * self.hd, self.hd
+            I = self.layers[0].mlp.gate_proj.out_features
+            r = lambda *shape: torch.randn(*shape, device=dev, generator=g).to(dt)  # noqa: E731
+            n = self.layers[0].input_layernorm
+            cases = {"rms": (r(B, 1, H), n.weight, n.variance_epsilon),
+                     "add_rms": (r(B, 1, H), r(B, 1, H), n.weight, n.variance_epsilon),
+                     "rope2": (r(B, self.nh, 1, d), r(B, self.nkv, 1, d), r(B, 1, 1, d), r(B, 1, 1, d)),
+                     "merge": (r(B, self.nkv, self.grp, d), r(B, self.nkv, self.grp).float(),
+                               r(B, self.nkv, self.grp, d), r(B, self.nkv, self.grp).float(), dt),
+                     "silu_mul": (r(B, 1, I), r(B, 1, I))}
+            worst = 0.0
+            for k, args in cases.items():
+                a, b = _PLAIN[k](*args), self._fused_fns[k](*args)
+                for x, y in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
+                    worst = max(worst, ((x.float() - y.float()).abs().max() / x.float().abs().max().clamp(min=1e-3)).item())
+            if worst > 2e-2:
+                self.fuse_status = f"off: compiled chains differ (rel {worst:.3g})"
+                return
+            self._F = dict(self._fused_fns)
+            self.fuse_status = f"on ({self.fuse_backend}, rel err {worst:.1e})"
+        except Exception as exc:  # noqa: BLE001 — no compiler, unsupported op: the plain path
+            self.fuse_status = f"off: {type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
+            self._F = dict(_PLAIN)
 
     def _layer(self, li, x, cos, sin, bias_s, b: Batch, Teff: int):
         q = self._attn_in(li, x, cos, sin, b)
         op, lse_p = self._attn_prefix(li, q, b)
         os_, lse_s = self._attn_suffix(li, q, bias_s, b, Teff)
-        return self._mlp(li, self._attn_out(li, x, op, lse_p, os_, lse_s))
+        return self._mlp(li, self._attn_out(li, x, op, lse_p, os_, lse_s))  # fused: _attn_out gives (x, h)
 
     def _step(self, b: Batch, Teff: int, temperature: float, top_p: float):
         x = self.embed(b.tok)[:, None, :]
@@ -785,6 +897,7 @@ class FastDecoder:
         b = Batch(G, n, P, T, kp, vp, ks, vs, bias_p, lens.repeat_interleave(n), first.clone(),
                   torch.zeros((), dtype=torch.long, device=dev), out, noise)
         b.fused = self._check_fused(b)
+        self._check_fuse(b.B)
         bucket = self.kv_bucket or max(64, -(-T // 4 // 64) * 64)
         warm = min(warm_steps, T - 1)
         for t in range(warm):
@@ -798,7 +911,7 @@ class FastDecoder:
         op, lse_p = self._attn_prefix(0, q, b)
         res: dict = {"rows": B, "prompts": G, "padded_prompt_len": P, "suffix_slots": T, "kv_bucket": bucket,
                      "layers": len(self.layers), "fused_prefix_attention": b.fused, "reps": reps,
-                     "sampler_default": self.describe_sampler(), "ms": {}}
+                     "sampler_default": self.describe_sampler(), "fuse": self.fuse_status, "ms": {}}
         ms = res["ms"]
         ms["qkv_rope_cache"] = self._time(lambda: [self._attn_in(li, x, cos, sin, b) for li in L], reps)
         ms["prefix_attention"] = self._time(lambda: [self._attn_prefix(li, q, b) for li in L], reps)
@@ -810,7 +923,8 @@ class FastDecoder:
                 lambda: [self._attn_suffix(li, q, bias_s, b, Teff) for li in L], reps)
         os_, lse_s = self._attn_suffix(0, q, bias_s, b, buckets[-1])
         ms["merge_o_proj"] = self._time(lambda: [self._attn_out(li, x, op, lse_p, os_, lse_s) for li in L], reps)
-        ms["mlp"] = self._time(lambda: [self._mlp(li, x) for li in L], reps)
+        xm = self._attn_out(0, x, op, lse_p, os_, lse_s)  # fused: (x, post-attention norm)
+        ms["mlp"] = self._time(lambda: [self._mlp(li, xm) for li in L], reps)
         ms["norm_lm_head"] = self._time(lambda: self.lm_head(self.norm(x[:, 0])), reps)
         lg = self.lm_head(self.norm(x[:, 0]))
         u = noise[min(T, t0 + 1)]
@@ -868,6 +982,7 @@ class FastDecoder:
         b = Batch(G, n, P, T, kp, vp, ks, vs, bias_p, lens.repeat_interleave(n), first.clone(),
                   torch.zeros((), dtype=torch.long, device=dev), out, noise)
         b.fused = self._check_fused(b)
+        self._check_fuse(b.B)
         done = torch.zeros(B, dtype=torch.bool)
         host = torch.empty(B, 0, dtype=torch.long)
         graphs: dict[int, object] = {}
