@@ -193,7 +193,7 @@ def run_variant(name: str, model_dir: str, texts: list[str], settings: dict, ste
             "tokens_per_s_per_gpu": round(tps / world, 1), "mfu": round(mfu, 4) if mfu is not None else None,
             "samples_per_s": round(samples_per_s, 1) if samples_per_s else None, "context": round(seq, 1),
             "flops_per_token": per_token, "params": n_params, "timed_steps": steps,
-            "window_s": round(elapsed, 4), "window_s_per_rank": [round(r[1], 4) for r in rows],
+            "window_s": round(elapsed, 6), "window_s_per_rank": [round(r[1], 6) for r in rows],
             "global_tokens": sum(per_rank), "per_rank_tokens": per_rank, "trl_window_tokens": g1 - g0,
             "peak_mem_gib": round(max(r[2] for r in rows), 2) if not cpu else None,
             "settings": {k: v for k, v in args.items() if k not in ("output_dir",)} | ({"lora_r": lora} if lora else {})}
@@ -262,13 +262,22 @@ def run_scaling(a, model_dir: str, cpu: bool, peak: float | None, device: str) -
         cmd = prefix + child + ["--out", str(part)]
         print(f"=== world size {n}: {' '.join(cmd)}", flush=True)
         start = time.time()
-        proc = subprocess.run(cmd, env=env, cwd=REPO, timeout=a.launch_timeout)
-        if proc.returncode != 0 or not part.exists():
-            raise SystemExit(f"world size {n} failed (exit {proc.returncode}); its output is above")
-        rep = json.loads(part.read_text())
+        # own session, so a hung rank (NCCL) is killed with its launcher and frees its GPU for the next size
+        proc = subprocess.Popen(cmd, env=env, cwd=REPO, start_new_session=True)
+        try:
+            code = proc.wait(timeout=a.launch_timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+            code = "timeout"
+        # each variant is written as it finishes: a failed or timed-out launch still reports what it measured
+        rep = json.loads(part.read_text()) if part.exists() else {"results": []}
         rep["world_size"] = n
         rep["launch_s"] = round(time.time() - start, 1)
         rep["command"] = " ".join(cmd)
+        if code != 0:
+            rep["error"] = f"exit {code}"
+            print(f"!!! world size {n} failed ({rep['error']}); its output is above", flush=True)
         runs.append(rep)
     one = {r["variant"]: r for r in runs[0]["results"]} if sizes[0] == 1 else {}
     scaling = []
@@ -282,7 +291,7 @@ def run_scaling(a, model_dir: str, cpu: bool, peak: float | None, device: str) -
                             "scaling_efficiency": round(eff, 4) if eff is not None else None,
                             "global_tokens": r["global_tokens"], "per_rank_tokens": r["per_rank_tokens"]})
     report = {"device": device, "peak_tflops": peak, "model": model_dir, "world_sizes": sizes,
-              "scaling": scaling, "runs": runs}
+              "scaling": scaling, "runs": runs, "failed": [r["world_size"] for r in runs if "error" in r]}
     if a.out:
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)
         Path(a.out).write_text(json.dumps(report, indent=2))
@@ -294,7 +303,7 @@ def run_scaling(a, model_dir: str, cpu: bool, peak: float | None, device: str) -
         eff = f"{100 * r['scaling_efficiency']:.1f}%" if r["scaling_efficiency"] is not None else "-"
         print(f"{r['variant']:<12}{r['world_size']:>5}{r['tokens_per_s']:>12,.0f}{r['tokens_per_s_per_gpu']:>11,.0f}"
               f"{mfu:>7}{sp:>10}{eff:>12}")
-    return 0
+    return 1 if report["failed"] else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -378,18 +387,17 @@ def main(argv: list[str] | None = None) -> int:
             results.append(row)
             print(json.dumps({k: row[k] for k in ("variant", "world_size", "tokens_per_s", "mfu", "samples_per_s")}),
                   flush=True)
+            report = {"device": device, "peak_tflops": peak, "model": model_dir, "docs": len(texts),
+                      "world_size": world, "results": results, "torch": torch.__version__}
+            if a.out:  # after every variant, so a later crash loses nothing measured
+                Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+                Path(a.out).write_text(json.dumps(report, indent=2))
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
-    if rank != 0:
-        return 0
-    report = {"device": device, "peak_tflops": peak, "model": model_dir, "docs": len(texts), "world_size": world,
-              "results": results, "torch": torch.__version__}
-    if a.out:
-        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(a.out).write_text(json.dumps(report, indent=2))
-    print_table(results, device)
+    if rank == 0:
+        print_table(results, device)
     return 0
 
 

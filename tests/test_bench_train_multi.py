@@ -77,3 +77,19 @@ def test_refuses_gguf_inside_ranks(tmp_path):
     proc = subprocess.run([sys.executable, "scripts/bench_train.py", "--model", str(gguf)], cwd=REPO,
                           capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 2 and "convert the GGUF before launching ranks" in proc.stderr
+
+
+def test_hung_launch_is_killed_and_reported(tmp_path):
+    """A launch past --launch-timeout is killed with its whole process group; the JSON still comes back."""
+    out = tmp_path / "multi.json"
+    cmd = [sys.executable, "scripts/bench_train.py", "--tiny", "--docs", "40", "--steps", "1", "--warmup", "1",
+           "--variants", "tuned", "--world-sizes", "1,2", "--launch-timeout", "1", "--out", str(out)]
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=200, env=env)
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    rep = json.loads(out.read_text())
+    assert rep["failed"] == [1, 2] and all(r["error"] == "exit timeout" for r in rep["runs"])
+    assert rep["scaling"] == []
+    for run in rep["runs"]:  # no rank of a killed launch survives it
+        ps = subprocess.run(["pgrep", "-f", run["command"].split(" --out ")[1]], capture_output=True, text=True)
+        assert ps.stdout.strip() == ""
