@@ -2,6 +2,7 @@
 """Speed of the data pipeline's hot stages on this machine, without the cache.
 
     .venv/bin/python scripts/bench_data.py --git /work/.mirror/alexforencich+verilog-axis/repo ... \
+        [--sv-git /work/.mirror/esnet+esnet-fpga-library/repo ...] \
         --out results/data/bench.json
 
 Measures modules/s through pyslang extraction, the grouped Icarus compile filter and the
@@ -77,6 +78,63 @@ def dedup_recall(codes: list[str], pairs: int, seed: int = 0) -> dict:
             for (lo, hi), (n_, m) in hit.items()}
 
 
+def sv_fallback_bench(gits: list[str], pool, cfg) -> dict:
+    """The compile stage as the build runs it on SystemVerilog repositories: Icarus chunks (with
+    the repo's packages/interfaces as context), then `verilator --lint-only` on the targets Icarus
+    failed to parse. Rates are per target module of each step."""
+    from data_pipeline.filters import verilator_job
+    from data_pipeline.pipeline import _FALLBACK_REASONS, _compile_reason
+
+    mods, ctx = [], defaultdict(dict)
+    for g in gits:
+        rf = read_source(SourceSpec(kind="git", path=g), Path("/tmp"), ExtractConfig())
+        out = dict(pool.imap_unordered(extract_job, [(i, p, d, 0.01) for i, (p, d) in enumerate(rf.hdl)], chunksize=8))
+        for i, (path, _) in enumerate(rf.hdl):
+            for c in out[i]["context"]:
+                ctx[rf.name].setdefault(c["name"], c["code"])
+            for m in out[i]["modules"]:
+                if m["kind"] == "design" and not text_filter(m["code"], out[i]["preamble"], cfg.filter):
+                    mods.append({**m, "repo": rf.name, "path": path, "preamble": out[i]["preamble"],
+                                 "id": sha(f"{rf.name}|{path}|{m['name']}|{m['line_start']}")})
+    groups = defaultdict(list)
+    for m in mods:
+        groups[m["repo"]].append(m)
+    cjobs = []
+    for repo, ms in groups.items():
+        seen, layer0 = set(), []
+        for m in ms:
+            if m["name"] not in seen:
+                layer0.append(m)
+            seen.add(m["name"])
+        first = {m["name"]: m for m in layer0}
+        for i in range(0, len(layer0), CHUNK):
+            cjobs.append((f"{repo}#{i}", {"modules": compile_chunk(layer0[i:i + CHUNK], first),
+                                          "context": [c for _, c in sorted(ctx[repo].items())], "includes": {}}))
+    n = sum(sum(1 for x in j[1]["modules"] if x["target"]) for j in cjobs)
+    t0 = time.perf_counter()
+    cres = dict(pool.imap_unordered(compile_job, sorted(cjobs, key=lambda j: -len(j[1]["modules"]))))
+    t_icarus = time.perf_counter() - t0
+    ok = {i for r in cres.values() for i in r["ok"]}
+    fails = {k: v for r in cres.values() for k, v in r["fail"].items()}
+    vjobs = []
+    for key, job in cjobs:
+        again = [x for x in job["modules"] if x["target"] and x["id"] not in ok
+                 and _compile_reason(fails.get(x["id"], "")) in _FALLBACK_REASONS]
+        if again:
+            keep = {x["id"] for x in again}
+            vjobs.append((key, {**job, "modules": [{**x, "target": x["id"] in keep} for x in job["modules"]]}))
+    nv = sum(sum(1 for x in j[1]["modules"] if x["target"]) for j in vjobs)
+    t0 = time.perf_counter()
+    vres = dict(pool.imap_unordered(verilator_job, vjobs))
+    t_vl = time.perf_counter() - t0
+    rescued = sum(len(r["ok"]) for r in vres.values())
+    return {"sources": len(gits), "modules": n, "icarus_passed": len(ok), "icarus_seconds": round(t_icarus, 2),
+            "icarus_modules_per_s": round(n / max(t_icarus, 1e-9), 1), "fallback_modules": nv,
+            "fallback_passed": rescued, "fallback_seconds": round(t_vl, 2),
+            "fallback_modules_per_s": round(nv / max(t_vl, 1e-9), 1),
+            "overall_modules_per_s": round(n / max(t_icarus + t_vl, 1e-9), 1)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--git", nargs="+", required=True, help="git dirs (bare mirrors or work trees)")
@@ -84,6 +142,8 @@ def main() -> int:
     ap.add_argument("--problems", type=int, default=60, help="problem candidates to validate")
     ap.add_argument("--out", default="results/data/bench.json")
     ap.add_argument("--recall-pairs", type=int, default=1000, help="mutated pairs for the dedup recall check")
+    ap.add_argument("--sv-git", nargs="*", default=[],
+                    help="SystemVerilog git dirs: time Icarus + the Verilator fallback on what Icarus cannot parse")
     a = ap.parse_args()
     workers = max(1, min(2, a.workers))
     cfg = DataConfig()
@@ -158,6 +218,8 @@ def main() -> int:
     res["problems"] = {"candidates": len(pjobs), "kept": good, "seconds": round(dt, 2),
                        "candidates_per_s": round(len(pjobs) / max(dt, 1e-9), 2),
                        "problems_per_s": round(good / max(dt, 1e-9), 2)}
+    if a.sv_git:
+        res["compile_sv"] = sv_fallback_bench(a.sv_git, pool, cfg)
     pool.close()
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=2) + "\n")
