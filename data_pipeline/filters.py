@@ -78,7 +78,8 @@ def compile_group(job: dict) -> dict:
     """Compile one chunk; returns {'ok': [target ids], 'fail': {target id: first error line}}.
 
     job: {'modules': [{'id', 'name', 'code', 'preamble', 'instances', 'target'}], 'context': [code],
-          'includes': {relpath: text}, 'timeout'}
+          'includes': {relpath: text}, 'timeout', optional 'resolve': {target id: [module ids of its
+          closure]} where a name is defined more than once and the nearest definition is meant}
 
     First the whole chunk (targets plus the siblings they instantiate) in one Icarus run: when it
     is clean every target passes. Otherwise Icarus's messages cannot be trusted to name the right
@@ -124,7 +125,11 @@ def compile_group(job: dict) -> dict:
             bad_ctx = _loop(rd, {c: [c] for c in ctx_files}, incs, timeout, mem)
             ctx_files = [c for c in ctx_files if bad_ctx.get(c) is None]
         plans = {}
+        resolve = job.get("resolve") or {}
         for t in targets:
+            if t["id"] in resolve:  # the definitions nearest in the tree, chosen by the caller
+                plans[t["id"]] = ctx_files + [file_of[i] for i in resolve[t["id"]] if i in file_of]
+                continue
             files, seen, stack = [file_of[t["id"]]], {t["name"]}, list(t.get("instances", []))
             while stack:
                 d = stack.pop()

@@ -205,9 +205,11 @@ def build(cfg: DataConfig, out: Path, *, progress: bool = True, log=print) -> di
         # every design module of a source, whatever its license or later filters say: the compile
         # filter may use one as a sibling a target instantiates (it is compile context, never output)
         siblings: dict[str, dict[str, dict]] = defaultdict(dict)
+        all_defs: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
         for m in sorted(modules, key=lambda m: (m["path"], m["line_start"])):
             if m["kind"] == "design":
                 siblings[m["repo"]].setdefault(m["name"], m)
+                all_defs[m["repo"]][m["name"]].append(m)
 
         # --- license gate
         kept = []
@@ -244,7 +246,8 @@ def build(cfg: DataConfig, out: Path, *, progress: bool = True, log=print) -> di
         # --- compile filter, grouped by source
         if cfg.filter.compile:
             with timed("compile"):
-                modules = _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog, siblings)
+                modules = _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog, siblings,
+                                         all_defs)
         funnel.after("compiles (iverilog -g2012; else verilator --lint-only)" if cfg.filter.fallback == "verilator"
                      else "compiles (iverilog -g2012)", len(modules))
 
@@ -411,10 +414,61 @@ def _icarus_hash(fc) -> str:
 _FALLBACK_REASONS = ("compile: syntax error", "compile: other error")
 
 
-def _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog, siblings=None):
+def _common_dirs(a: str, b: str) -> int:
+    da, db = a.split("/")[:-1], b.split("/")[:-1]
+    n = 0
+    while n < min(len(da), len(db)) and da[n] == db[n]:
+        n += 1
+    return n
+
+
+def nearest_closures(targets: list[dict], first: dict[str, dict], defs: dict[str, list[dict]]):
+    """Where a source defines a module name more than once (Tiny Tapeout collections: every
+    project has its own `uart_tx`), the definition a target means is the one nearest to it in the
+    tree, not the first by path. Returns (extra modules, {target id: closure ids}) for the targets
+    whose nearest-definition closure differs from the first-definition one; empty when none does."""
+    extra, resolve, have = [], {}, set()
+
+    def closure(m, pick):
+        ids, seen, stack = [m["id"]], {m["name"]}, [(d, m["path"]) for d in m["instances"]]
+        out = []
+        while stack:
+            d, near = stack.pop()
+            if d in seen:
+                continue
+            x = pick(d, near)
+            if x is None:
+                continue
+            seen.add(d)
+            ids.append(x["id"])
+            out.append(x)
+            stack.extend((dd, x["path"]) for dd in x["instances"])
+        return ids, out
+
+    def by_first(d, _near):
+        return first.get(d)
+
+    def by_nearest(d, near):
+        cands = defs.get(d) or ([first[d]] if d in first else [])
+        return max(cands, key=lambda c: _common_dirs(c["path"], near), default=None)
+
+    for t in targets:
+        ids_first, _ = closure(t, by_first)
+        ids_near, mods = closure(t, by_nearest)
+        if ids_near != ids_first:
+            resolve[t["id"]] = ids_near
+            for x in mods:
+                if x["id"] not in have:
+                    have.add(x["id"])
+                    extra.append(x)
+    return extra, resolve
+
+
+def _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog, siblings=None, all_defs=None):
     """Icarus per chunk (targets plus the siblings they instantiate: first from the kept modules,
     else from any design module of the same source), then Verilator for what Icarus cannot parse."""
     siblings = siblings or {}
+    all_defs = all_defs or {}
     by_repo: dict[str, list[dict]] = defaultdict(list)
     for m in modules:
         by_repo[m["repo"]].append(m)
@@ -439,8 +493,16 @@ def _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog, siblin
                 payload = {"modules": compile_chunk(targets, first),
                            "context": ctx, "includes": includes.get(repo, {}), "timeout": cfg.filter.compile_timeout_s,
                            "rounds": cfg.filter.compile_rounds}
+                extra, resolve = nearest_closures(targets, first, all_defs.get(repo, {}))
+                if resolve:
+                    present = {x["id"] for x in payload["modules"]}
+                    payload["modules"] += [{"id": x["id"], "code": x["code"], "preamble": x["preamble"],
+                                            "name": x["name"], "instances": x["instances"], "target": False}
+                                           for x in extra if x["id"] not in present]
+                    payload["resolve"] = resolve
                 key = "c" + sha(repr(sorted((x["id"], sha(x["code"]), sha(x["preamble"])) for x in payload["modules"]))
                                 + sha(repr(ctx)) + sha(repr(sorted(payload["includes"].items())))
+                                + (sha(repr(sorted(resolve.items()))) if resolve else "")
                                 + _icarus_hash(cfg.filter) + COMPILE_VERSION, 24)
                 job_keys[key] = {m["id"] for m in targets}
                 jobs.append((key, payload))

@@ -154,3 +154,35 @@ def test_interface_with_testbench_clocking_block_still_serves_as_context():
            "code": "module t (input logic clk, bus_if.rx r, output logic [7:0] q);\n"
                    "  always_ff @(posedge clk) if (r.valid) q <= r.data;\nendmodule\n"}
     assert verilator_group({"modules": [top], "context": [intf], "includes": {}}) == {"ok": ["t"], "fail": {}}
+
+
+def test_a_name_defined_twice_binds_to_the_nearest_definition(tmp_path):
+    """Tiny Tapeout collections hold many projects, each with its own `tone`: project b's top must
+    compile with b's `tone` (other ports), not with the first one in path order."""
+    from data_pipeline.config import DataConfig, SourceSpec
+    from data_pipeline.pipeline import build
+
+    files = {
+        "LICENSE": MIT,
+        "proj_a/src/tone.v": "module tone(input wire clk, output reg q);\n  always @(posedge clk) q <= ~q;\nendmodule\n",
+        "proj_a/src/top_a.v": ("// project a\nmodule top_a(input wire clk, output wire y);\n"
+                               "  tone u_t(.clk(clk), .q(y));\nendmodule\n"),
+        "proj_b/src/tone.v": ("module tone(input wire clk, input wire [7:0] period, output reg out);\n"
+                              "  reg [7:0] n;\n  always @(posedge clk) begin n <= n + 8'd1; "
+                              "if (n == period) out <= ~out; end\nendmodule\n"),
+        "proj_b/src/top_b.v": ("// project b\nmodule top_b(input wire clk, input wire [7:0] p, output wire y);\n"
+                               "  tone u_t(.clk(clk), .period(p), .out(y));\nendmodule\n"),
+    }
+    src = tmp_path / "src"
+    for rel, text in files.items():
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_text(text)
+    repo = git_repo(src, tmp_path / "repo")
+    cfg = DataConfig(name="tt", workers=1, sources=[SourceSpec(kind="git", name="fx/tt", path=str(repo))])
+    cfg.decontam.benchmarks = {f"local:{FIX / 'bench'}": None}
+    cfg.filter.min_tokens = 5
+    cfg.problems.enabled = False
+    report = build(cfg, tmp_path / "out", progress=False)
+    names = sorted(json.loads(l)["name"] for l in (tmp_path / "out" / "modules.jsonl").read_text().splitlines())
+    assert {"top_a", "top_b"} <= set(names), (names, report["drops"])
+    assert "compile" not in report["drops"] or not report["drops"]["compile"]
