@@ -493,20 +493,12 @@ def _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog, siblin
                 payload = {"modules": compile_chunk(targets, first),
                            "context": ctx, "includes": includes.get(repo, {}), "timeout": cfg.filter.compile_timeout_s,
                            "rounds": cfg.filter.compile_rounds}
-                extra, resolve = nearest_closures(targets, first, all_defs.get(repo, {}))
-                if resolve:
-                    present = {x["id"] for x in payload["modules"]}
-                    payload["modules"] += [{"id": x["id"], "code": x["code"], "preamble": x["preamble"],
-                                            "name": x["name"], "instances": x["instances"], "target": False}
-                                           for x in extra if x["id"] not in present]
-                    payload["resolve"] = resolve
                 key = "c" + sha(repr(sorted((x["id"], sha(x["code"]), sha(x["preamble"])) for x in payload["modules"]))
                                 + sha(repr(ctx)) + sha(repr(sorted(payload["includes"].items())))
-                                + (sha(repr(sorted(resolve.items()))) if resolve else "")
                                 + _icarus_hash(cfg.filter) + COMPILE_VERSION, 24)
                 job_keys[key] = {m["id"] for m in targets}
                 jobs.append((key, payload))
-                chunks_of_repo.append((repo, targets, payload))
+                chunks_of_repo.append((repo, targets, payload, first))
         repo_chunks.extend(chunks_of_repo)
     got = cache.get_many("compile", [k for k, _ in jobs])
     todo = [j for j in jobs if j[0] not in got]
@@ -522,6 +514,7 @@ def _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog, siblin
         for mid, why in res["fail"].items():
             if mid in ids:
                 fails[mid] = why
+    _nearest_retry(cfg, repo_chunks, all_defs, ok_ids, fails, cache, prog)
     if cfg.filter.fallback == "verilator":
         rescued = _verilator_fallback(cfg, repo_chunks, ok_ids, fails, cache, prog)
         for mid in rescued:
@@ -539,13 +532,53 @@ def _compile_stage(cfg, modules, contexts, includes, cache, funnel, prog, siblin
     return kept
 
 
+def _nearest_retry(cfg, repo_chunks, all_defs, ok_ids, fails, cache, prog) -> None:
+    """Icarus again, for the targets that failed and whose submodule names resolve to other
+    definitions when the nearest one in the tree is taken (`nearest_closures`). A retry rather
+    than the first plan, so every compile that passed stays cached and unchanged."""
+    jobs, job_ids = [], {}
+    for repo, targets, payload, first in repo_chunks:
+        # a wrong same-named sibling shows as "port x is not a port of y" and the like ("other
+        # error"); a missing module or include, a macro or a syntax error is not cured by it
+        failed = [m for m in targets if m["id"] not in ok_ids and m["instances"]
+                  and _compile_reason(fails.get(m["id"], "compile: failed")) in ("compile: other error",
+                                                                                  "compile: port mismatch")]
+        if not failed:
+            continue
+        extra, resolve = nearest_closures(failed, first, all_defs.get(repo, {}))
+        if not resolve:
+            continue
+        part = [m for m in failed if m["id"] in resolve]
+        mods = [{"id": m["id"], "code": m["code"], "preamble": m["preamble"], "name": m["name"],
+                 "instances": m["instances"], "target": True} for m in part]
+        have = {m["id"] for m in part}
+        mods += [{"id": x["id"], "code": x["code"], "preamble": x["preamble"], "name": x["name"],
+                  "instances": x["instances"], "target": False} for x in extra if x["id"] not in have]
+        job = {**payload, "modules": mods, "resolve": resolve}
+        key = "n" + sha(repr(sorted((x["id"], sha(x["code"]), sha(x["preamble"])) for x in mods))
+                        + sha(repr(sorted(resolve.items()))) + sha(repr(job["context"]))
+                        + sha(repr(sorted(job["includes"].items()))) + _icarus_hash(cfg.filter) + COMPILE_VERSION, 24)
+        job_ids[key] = set(resolve)
+        jobs.append((key, job))
+    got = cache.get_many("compile", list(job_ids))
+    todo = [j for j in jobs if j[0] not in got]
+    for key, res in _pool_map(compile_job, todo, cfg.workers, prog, "compile (nearest definitions)"):
+        cache.put("compile", key, res)
+        got[key] = res
+    cache.commit()
+    for key, ids in job_ids.items():
+        for mid in set(got[key]["ok"]) & ids:
+            ok_ids.add(mid)
+            fails.pop(mid, None)
+
+
 def _verilator_fallback(cfg, repo_chunks, ok_ids, fails, cache, prog) -> set:
     """Ids Verilator's --lint-only accepts among the targets Icarus failed to parse; their
     Verilator error replaces the Icarus one in `fails` when it also fails."""
     from data_pipeline.filters import VERILATOR_VERSION, verilator_job
 
     jobs, job_ids = [], {}
-    for repo, targets, payload in repo_chunks:
+    for repo, targets, payload, _first in repo_chunks:
         again = [m for m in targets if m["id"] not in ok_ids
                  and _compile_reason(fails.get(m["id"], "compile: failed")) in _FALLBACK_REASONS]
         for i in range(0, len(again), CHUNK):
@@ -576,6 +609,8 @@ def _compile_reason(msg: str) -> str:
     low = msg.lower()
     if "unknown module" in low:
         return "compile: missing submodule"
+    if "is not a port of" in low:  # before the macro test: Icarus quotes the port name with ``...''
+        return "compile: port mismatch"
     if "syntax error" in low:
         return "compile: syntax error"
     if "include" in low:
