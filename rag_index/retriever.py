@@ -279,8 +279,14 @@ class Retriever:
         qvec = self.index.embedder.encode_query(spec) if spec.strip() and self._needs_qvec() else None
         k = self.cfg.example_top_k
         hits = self.examples(spec, qvec=qvec, k=k if exclude is None else max(self.cfg.candidates, k))
-        if exclude is not None:
-            hits = [h for h in hits if not exclude(h.snippet)][:k]
+        if exclude is not None:  # lazily: the predicate may be costly, and k survivors are enough
+            kept = []
+            for h in hits:
+                if len(kept) == k:
+                    break
+                if not exclude(h.snippet):
+                    kept.append(h)
+            hits = kept
         ex = self._fit(self._example_blocks(hits), self.cfg.example_token_budget,
                        "## Reference designs (retrieved from a corpus; adapt them, do not copy module or port names)\n\n")
         if ex:

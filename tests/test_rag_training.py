@@ -98,3 +98,22 @@ def test_bundle_attaches_contexts(tmp_path, retriever):
     assert all("Reference designs" in r["context"] for r in rows)
     info = json.loads((out / "bundle.json").read_text())
     assert info["rag"]["with_context"] == 6 and info["rag"]["overrides"][0] == "example_top_k=1"
+
+
+def test_index_decontam_drops_small_modules_close_by_rouge_l():
+    """A short module has too few 10-grams for the n-gram rule, but Rouge-L (the rule training data
+    obeys) catches it: the index build must drop it."""
+    from rag_index.decontam import Decontaminator
+    from rag_index.store import Snippet
+
+    fix = Path(__file__).parent / "fixtures" / "rag" / "bench"
+    dc = Decontaminator(DecontamConfig(benchmarks=[f"local:{fix}"]))
+    near = Snippet(id="near", kind="example", text="", name="TopModule", source="t", license="MIT",
+                   code="module TopModule (\n  input [15:0] d,\n  output e,\n  output o\n);\n"
+                        "  wire [7:0] a = d[15:8] ^ d[7:0];\n  wire [3:0] b = a[7:4] ^ a[3:0];\n"
+                        "  assign o = ^b;\n  assign e = ~o;\nendmodule\n")
+    far = Snippet(id="far", kind="example", text="", name="TopModule", source="t", license="MIT",
+                  code="module TopModule (input clk, input rst, output reg [3:0] q);\n"
+                       "  always @(posedge clk) q <= rst ? 4'd0 : q + 4'd1;\nendmodule\n")
+    assert dc.check(near) and "rouge-l" in dc.check(near)
+    assert dc.check(far) is None
