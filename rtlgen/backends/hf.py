@@ -38,7 +38,8 @@ class HFBackend(Backend):
     def __init__(self, model: str | None = None, adapters: list[str] | tuple = (), *, device: str | None = None,
                  dtype: str | None = None, batch_size: int | None = None, impl: str = "auto",
                  cuda_graphs: bool | None = None, compile: bool = False, static_cache: bool = True,
-                 check_every: int = 16, nucleus_cap: int = 0, loaded=None, log=print, **_ignored):
+                 check_every: int = 16, nucleus_cap: int = 0, sampler: str = "auto", fuse: bool = False,
+                 loaded=None, log=print, **_ignored):
         from rtlgen.runtime import load_model
 
         self.lm = loaded if loaded is not None else load_model(model, list(adapters), device=device, dtype=dtype,
@@ -61,7 +62,7 @@ class HFBackend(Backend):
         if cuda_graphs is None and os.environ.get("RTLGEN_CUDA_GRAPHS") == "0":
             cuda_graphs = False  # escape hatch while graph capture with on-device sampling is unreliable
         self.fast = (fastdecode.FastDecoder(self.model, use_cuda_graphs=cuda_graphs, check_every=check_every,
-                                            compile=compile, nucleus_cap=nucleus_cap)
+                                            compile=compile, nucleus_cap=nucleus_cap, sampler=sampler, fuse=fuse)
                      if self.impl == "fast" else None)
         if self.fast is not None and self.cuda and self._auto_rows:
             self.batch_rows = 4096  # prefix sharing keeps a row small; capped by free memory per batch
@@ -82,7 +83,8 @@ class HFBackend(Backend):
             d["cuda_graphs"] = self.fast.use_graphs
             d["graphs_captured"] = self.fast.graphs_captured
             d["fused_prefix_attention"] = self.fast.fused_status
-            d["sampler"] = "inverse-CDF from pre-drawn uniform noise (no RNG inside graphs)"
+            d["sampler"] = self.fast.describe_sampler()
+            d["fuse"] = self.fast.fuse_status
             d["nucleus_cap"] = self.fast.nucleus_cap or None
             if self.fast.nucleus_cap:
                 d["nucleus_truncated_rows"] = int(self.fast.truncated_rows.item())
