@@ -8,6 +8,7 @@ one-problem benchmark in the VerilogEval v2 layout used as the decontamination r
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -123,10 +124,18 @@ def test_load_retriever_interface(built):
     json.dumps(m)  # it goes into eval summaries
 
 
-def test_budget_truncates_a_single_large_example(built):
-    r = Retriever(built[0], RetrieveConfig(example_top_k=1, example_token_budget=80, knowledge_top_k=0))
-    ctx = r.context_for_spec("synchronous FIFO with full and empty flags")
-    assert "(truncated)" in ctx and approx_tokens(ctx) <= 90
+def test_budget_skips_examples_too_long_and_never_cuts_one(built):
+    spec = "synchronous FIFO with full and empty flags"
+    roomy = Retriever(built[0], RetrieveConfig(example_top_k=1, example_token_budget=5000, knowledge_top_k=0))
+    first = roomy.examples(spec, k=1)[0].snippet
+    need = approx_tokens(roomy.context_for_spec(spec))
+    tight = Retriever(built[0], RetrieveConfig(example_top_k=1, example_token_budget=need - 1, knowledge_top_k=0))
+    ctx = tight.context_for_spec(spec)
+    assert approx_tokens(ctx) <= need - 1 and "(truncated)" not in ctx
+    # the best hit no longer fits whole, so a smaller next-ranked example takes its place (or none)
+    assert first.code.strip() not in ctx
+    for code in re.findall(r"```verilog\n(.*?)\n```", ctx, re.S):
+        assert code.rstrip().endswith("endmodule")
 
 
 def test_mismatched_embedder_is_refused(built, tmp_path):
