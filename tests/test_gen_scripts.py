@@ -43,6 +43,7 @@ def test_bench_generate_tiny(tmp_path):
     assert fixed["rows"] == 6 and fixed["tokens"] == 6 * 12 and fixed["impl"] == "fast"
     assert naive["tokens"] == 6 * 12 and "hf-stop@6" in rep["runs"]
     assert rep["workload"]["prompts"] == 2 and "tokens/s" in stdout
+    assert len(fixed["repeat_tokens_per_s"]) == 2 and fixed["tokens_per_s"] == fixed["repeat_tokens_per_s"][-1]
 
 
 def test_device_base_eval_tiny_resumes(tmp_path):
