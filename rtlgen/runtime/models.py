@@ -51,8 +51,7 @@ class Alias:
 
 
 ADAPTERS_DIR = Path(__file__).resolve().parents[1] / "adapters"
-ADAPTER_STACK = ("rtlgen-smollm2-135m/round1", "rtlgen-smollm2-135m/round2", "rtlgen-smollm2-135m/dpo",
-                 "rtlgen-smollm2-135m/dpo2")
+ADAPTER_STACK = ("rtlgen-smollm2-135m/round1", "rtlgen-smollm2-135m/round2", "rtlgen-smollm2-135m/dpo")
 
 ALIASES: dict[str, Alias] = {
     "smollm2-135m": Alias(
