@@ -74,6 +74,29 @@ def _errors(output: str) -> list[tuple[str, str]]:
     return out
 
 
+def _write_sources(rd, job: dict, mods: list[dict]) -> tuple[set, dict, dict]:
+    """The job's include files (under inc/, also flat by base name) and one file per module, in the run
+    folder both compile checks share: (include dirs, {module id: file}, {module name: first module})."""
+    inc = rd / "inc"
+    inc.mkdir()
+    dirs = {"inc"}
+    for rel, text in job.get("includes", {}).items():
+        rel = rel.lstrip("/")
+        if ".." in rel.split("/"):
+            continue
+        for target in (inc / rel, inc / posixpath.basename(rel)):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            dirs.add(str(target.parent.relative_to(rd)))
+    file_of, by_name = {}, {}
+    for i, m in enumerate(mods):
+        fn = f"m{i}.sv"
+        (rd / fn).write_text((m.get("preamble", "") + "\n" + m["code"] + "\n"), encoding="utf-8")
+        file_of[m["id"]] = fn
+        by_name.setdefault(m["name"], m)
+    return dirs, file_of, by_name
+
+
 def compile_group(job: dict) -> dict:
     """Compile one chunk; returns {'ok': [target ids], 'fail': {target id: first error line}}.
 
@@ -94,23 +117,7 @@ def compile_group(job: dict) -> dict:
     mem = job.get("mem_bytes", 3 << 30)
     targets = [m for m in mods if m.get("target", True)]
     with RunDir(prefix="rtlgen-cc-") as rd:
-        inc = rd / "inc"
-        inc.mkdir()
-        dirs = {"inc"}
-        for rel, text in job.get("includes", {}).items():
-            rel = rel.lstrip("/")
-            if ".." in rel.split("/"):
-                continue
-            for target in (inc / rel, inc / posixpath.basename(rel)):
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
-                dirs.add(str(target.parent.relative_to(rd)))
-        file_of, by_name = {}, {}
-        for i, m in enumerate(mods):
-            fn = f"m{i}.sv"
-            (rd / fn).write_text((m.get("preamble", "") + "\n" + m["code"] + "\n"), encoding="utf-8")
-            file_of[m["id"]] = fn
-            by_name.setdefault(m["name"], m)
+        dirs, file_of, by_name = _write_sources(rd, job, mods)
         ctx_files = []
         for i, c in enumerate(ctx):
             fn = f"ctx{i}.sv"
@@ -248,23 +255,7 @@ def verilator_group(job: dict) -> dict:
     timeout = job.get("timeout", 120)
     mem = job.get("mem_bytes", 3 << 30)
     with RunDir(prefix="rtlgen-vl-") as rd:
-        inc = rd / "inc"
-        inc.mkdir()
-        dirs = {"inc"}
-        for rel, text in job.get("includes", {}).items():
-            rel = rel.lstrip("/")
-            if ".." in rel.split("/"):
-                continue
-            for target in (inc / rel, inc / posixpath.basename(rel)):
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
-                dirs.add(str(target.parent.relative_to(rd)))
-        file_of, by_name = {}, {}
-        for i, m in enumerate(mods):
-            fn = f"m{i}.sv"
-            (rd / fn).write_text((m.get("preamble", "") + "\n" + m["code"] + "\n"), encoding="utf-8")
-            file_of[m["id"]] = fn
-            by_name.setdefault(m["name"], m)
+        dirs, file_of, by_name = _write_sources(rd, job, mods)
         # each target gets only the packages/interfaces its files name (and what those name in
         # turn): one unparsable UVM package of the repo must not fail every module of it
         # clocking blocks are testbench constructs inside otherwise synthesizable interfaces;

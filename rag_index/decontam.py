@@ -20,7 +20,6 @@ protection is that no RTLLM v2 text is ever put into `data/`.
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 from dataclasses import dataclass, field

@@ -44,6 +44,26 @@ def _analyze(args):
         return code, name, None
 
 
+def compile_jobs(mods: list[dict], context_of) -> list[tuple[str, dict]]:
+    """The build's chunking: per repo, the first definition of each module name, CHUNK modules a job,
+    with `context_of(repo)` as the job's compile context."""
+    groups = defaultdict(list)
+    for m in mods:
+        groups[m["repo"]].append(m)
+    cjobs = []
+    for repo, ms in groups.items():
+        seen, layer0 = set(), []
+        for m in ms:
+            if m["name"] not in seen:
+                layer0.append(m)
+            seen.add(m["name"])
+        first = {m["name"]: m for m in layer0}
+        for i in range(0, len(layer0), CHUNK):
+            cjobs.append((f"{repo}#{i}", {"modules": compile_chunk(layer0[i:i + CHUNK], first),
+                                          "context": context_of(repo), "includes": {}}))
+    return cjobs
+
+
 def dedup_recall(codes: list[str], pairs: int, seed: int = 0) -> dict:
     """How often dedup removes a near copy, by the copy's exact Jaccard to the original.
 
@@ -96,20 +116,7 @@ def sv_fallback_bench(gits: list[str], pool, cfg) -> dict:
                 if m["kind"] == "design" and not text_filter(m["code"], out[i]["preamble"], cfg.filter):
                     mods.append({**m, "repo": rf.name, "path": path, "preamble": out[i]["preamble"],
                                  "id": sha(f"{rf.name}|{path}|{m['name']}|{m['line_start']}")})
-    groups = defaultdict(list)
-    for m in mods:
-        groups[m["repo"]].append(m)
-    cjobs = []
-    for repo, ms in groups.items():
-        seen, layer0 = set(), []
-        for m in ms:
-            if m["name"] not in seen:
-                layer0.append(m)
-            seen.add(m["name"])
-        first = {m["name"]: m for m in layer0}
-        for i in range(0, len(layer0), CHUNK):
-            cjobs.append((f"{repo}#{i}", {"modules": compile_chunk(layer0[i:i + CHUNK], first),
-                                          "context": [c for _, c in sorted(ctx[repo].items())], "includes": {}}))
+    cjobs = compile_jobs(mods, lambda repo: [c for _, c in sorted(ctx[repo].items())])
     n = sum(sum(1 for x in j[1]["modules"] if x["target"]) for j in cjobs)
     t0 = time.perf_counter()
     cres = dict(pool.imap_unordered(compile_job, sorted(cjobs, key=lambda j: -len(j[1]["modules"]))))
@@ -170,20 +177,7 @@ def main() -> int:
     res["extract"] = {"modules": len(mods), "seconds": round(dt, 2), "modules_per_s": round(len(mods) / dt, 1)}
 
     designs = [m for m in mods if m["kind"] == "design" and not text_filter(m["code"], m["preamble"], cfg.filter)]
-    groups = defaultdict(list)
-    for m in designs:
-        groups[m["repo"]].append(m)
-    cjobs = []
-    for repo, ms in groups.items():  # the build's chunking, first definitions only
-        seen, layer0 = set(), []
-        for m in ms:
-            if m["name"] not in seen:
-                layer0.append(m)
-            seen.add(m["name"])
-        first = {m["name"]: m for m in layer0}
-        for i in range(0, len(layer0), CHUNK):
-            cjobs.append((f"{repo}#{i}", {"modules": compile_chunk(layer0[i:i + CHUNK], first),
-                "context": [], "includes": {}}))
+    cjobs = compile_jobs(designs, lambda repo: [])
     n_comp = sum(sum(1 for x in j[1]["modules"] if x["target"]) for j in cjobs)
     t0 = time.perf_counter()
     cres = dict(pool.imap_unordered(compile_job, sorted(cjobs, key=lambda j: -len(j[1]["modules"]))))

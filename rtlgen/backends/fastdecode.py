@@ -867,16 +867,14 @@ class FastDecoder:
         return statistics.median(times)
 
     @torch.no_grad()
-    def profile(self, prompt_ids: list[list[int]], n: int, max_new_tokens: int, temperature: float,
-                top_p: float, samplers: dict | None = None, reps: int = 10, warm_steps: int = 8) -> dict:
-        """Where one decode step's time goes, on one batch of the real workload.
+    def _new_batch(self, prompt_ids: list[list[int]], n: int, T: int, noise: torch.Tensor | None,
+                   temperature: float, top_p: float) -> tuple["Batch", int]:
+        """Prefill, the first sampled token and an empty suffix KV cache: the state a decode loop (and
+        the profile) starts from. Returns the batch and its KV slots Tc ≥ T.
 
-        Builds the batch as `run_batch` does, decodes `warm_steps` eager steps (so the sampler sees
-        mid-generation logits), then times each phase over all layers — q/k/v + RoPE + cache write,
-        prefix attention, suffix attention at every KV bucket, merge + o_proj, MLP — the final norm +
-        lm_head, each sampler in `samplers` ({name: fn(logits, u) -> tokens}), and the whole captured
-        step at every bucket. Phases are timed apart (each as its own graph), so their sum may differ
-        a little from the step."""
+        KV slots are rounded up to 16: with 255 slots (256 new tokens) the last bucket's attention ran
+        its GEMMs at an odd length, 24 ms per step against 12.5 ms at 256 slots (H100 profile); the
+        extra slot is never written and stays masked like every future slot."""
         dev = self.device
         G = len(prompt_ids)
         lens = torch.tensor([len(p) for p in prompt_ids], device=dev)
@@ -885,11 +883,13 @@ class FastDecoder:
         for i, p in enumerate(prompt_ids):
             ids[i, P - len(p):] = torch.tensor(p, dtype=torch.long, device=dev)
         kp, vp, bias_p, logits = self.prefill(ids, lens)
-        B, T = G * n, max(2, max_new_tokens - 1)
-        noise = torch.rand(T + 1, B, device=dev, generator=self.gen)
-        # KV slots rounded up to 16: with 255 slots (256 new tokens) the last bucket's attention ran
-        # its GEMMs at an odd length, 24 ms per step against 9 ms at 192 slots (H100 profile); the
-        # extra slot is never written and stays masked like every future slot
+        B = G * n
+        if noise is None:
+            noise = torch.rand(T + 1, B, device=dev, generator=self.gen)
+        else:
+            noise = noise.to(dev, torch.float32)
+            if noise.shape[0] < T + 1:  # one token only: no decode steps read the rest
+                noise = torch.cat((noise, noise.new_zeros(T + 1 - noise.shape[0], B)))
         Tc = -(-T // 16) * 16
         ks = [torch.zeros(B, self.nkv, Tc, self.hd, device=dev, dtype=self.dtype) for _ in self.layers]
         vs = [torch.zeros_like(x) for x in ks]
@@ -902,6 +902,22 @@ class FastDecoder:
                   torch.zeros((), dtype=torch.long, device=dev), out, noise)
         b.fused = self._check_fused(b)
         self._check_fuse(b.B)
+        return b, Tc
+
+    def profile(self, prompt_ids: list[list[int]], n: int, max_new_tokens: int, temperature: float,
+                top_p: float, samplers: dict | None = None, reps: int = 10, warm_steps: int = 8) -> dict:
+        """Where one decode step's time goes, on one batch of the real workload.
+
+        Builds the batch as `run_batch` does, decodes `warm_steps` eager steps (so the sampler sees
+        mid-generation logits), then times each phase over all layers — q/k/v + RoPE + cache write,
+        prefix attention, suffix attention at every KV bucket, merge + o_proj, MLP — the final norm +
+        lm_head, each sampler in `samplers` ({name: fn(logits, u) -> tokens}), and the whole captured
+        step at every bucket. Phases are timed apart (each as its own graph), so their sum may differ
+        a little from the step."""
+        dev = self.device
+        T = max(2, max_new_tokens - 1)
+        b, Tc = self._new_batch(prompt_ids, n, T, None, temperature, top_p)
+        B, G, P, noise = b.B, b.G, b.P, b.noise
         bucket = self.kv_bucket or max(64, -(-T // 4 // 64) * 64)
         warm = min(warm_steps, T - 1)
         for t in range(warm):
@@ -961,36 +977,9 @@ class FastDecoder:
         default it is drawn from the decoder's generator. Returns the generated tokens
         [G·n, steps] on the CPU and the steps run."""
         dev = self.device
-        G = len(prompt_ids)
-        lens = torch.tensor([len(p) for p in prompt_ids], device=dev)
-        P = -(-int(lens.max()) // 16) * 16
-        ids = torch.zeros((G, P), dtype=torch.long, device=dev)
-        for i, p in enumerate(prompt_ids):
-            ids[i, P - len(p):] = torch.tensor(p, dtype=torch.long, device=dev)
-        kp, vp, bias_p, logits = self.prefill(ids, lens)
-        B = G * n
         T = max(1, max_new_tokens - 1)
-        if noise is None:
-            noise = torch.rand(T + 1, B, device=dev, generator=self.gen)
-        else:
-            noise = noise.to(dev, torch.float32)
-            if noise.shape[0] < T + 1:  # one token only: no decode steps read the rest
-                noise = torch.cat((noise, noise.new_zeros(T + 1 - noise.shape[0], B)))
-        # KV slots rounded up to 16: with 255 slots (256 new tokens) the last bucket's attention ran
-        # its GEMMs at an odd length, 24 ms per step against 9 ms at 192 slots (H100 profile); the
-        # extra slot is never written and stays masked like every future slot
-        Tc = -(-T // 16) * 16
-        ks = [torch.zeros(B, self.nkv, Tc, self.hd, device=dev, dtype=self.dtype) for _ in self.layers]
-        vs = [torch.zeros_like(x) for x in ks]
-        first_logits = logits.repeat_interleave(n, dim=0)
-        self._resolve_sampler(first_logits, temperature, top_p, noise[0])
-        first = self._sample(first_logits, temperature, top_p, noise[0])
-        out = torch.zeros(B, T + 1, dtype=torch.long, device=dev)
-        out[:, 0] = first
-        b = Batch(G, n, P, T, kp, vp, ks, vs, bias_p, lens.repeat_interleave(n), first.clone(),
-                  torch.zeros((), dtype=torch.long, device=dev), out, noise)
-        b.fused = self._check_fused(b)
-        self._check_fuse(b.B)
+        b, Tc = self._new_batch(prompt_ids, n, T, noise, temperature, top_p)
+        B = b.B
         done = torch.zeros(B, dtype=torch.bool)
         host = torch.empty(B, 0, dtype=torch.long)
         graphs: dict[int, object] = {}
