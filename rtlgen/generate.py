@@ -352,8 +352,11 @@ def generate_rtl(spec: str, cfg: GenerateConfig, *, backend=None, log=print, pro
     for rnd in range(1, cfg.repair_rounds + 1):
         if any(c.check.good() for c in cands):
             break
-        todo, prompts = repair_requests(cands, rnd, cfg.n, prompt, retriever)
+        todo, prompts = repair_requests(cands, rnd, cfg.n, prompt, retriever, fits=prompt_fits(backend))
         log(f"repair round {rnd}: {len(prompts)} candidate(s)")
+        if not prompts:
+            log("  no repair prompt fits the model's context")
+            break
         rp = SamplingParams(n=1, temperature=params.temperature, top_p=cfg.top_p,
                             max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + rnd)
         g0 = time.time()
@@ -388,9 +391,25 @@ def write_outputs(report: dict, out: Path) -> tuple[Path, Path]:
     return out, rep
 
 
-def repair_requests(cands: list, rnd: int, n: int, prompt, retriever=None) -> tuple[list, list]:
+def prompt_fits(backend, margin: int = 64):
+    """A predicate `Prompt -> bool`: does it leave `margin` tokens of the backend's context free?
+    Always true when the backend cannot count (an endpoint without a tokenizer)."""
+    ctx = backend.context_length()
+
+    def fits(p) -> bool:
+        used = backend.prompt_tokens(p) if ctx is not None else None
+        return used is None or used + margin <= ctx
+    return fits
+
+
+def repair_requests(cands: list, rnd: int, n: int, prompt, retriever=None, fits=None) -> tuple[list, list]:
     """The most promising distinct failures of round `rnd - 1` (at most `n`) and their repair
-    prompts: the tool errors, plus knowledge passages about those errors when RAG is on."""
+    prompts: the tool errors, plus knowledge passages about those errors when RAG is on.
+
+    A repair prompt repeats the spec (with its retrieved context), the failed code and the errors, so
+    it can outgrow the model's context where the first prompt fit (a 9,016-token repair of the
+    showcase's top block against an 8,192 context). With `fits`, the error notes go first, then the
+    error text is cut shorter; a failure whose repair still does not fit is not repaired."""
     from rtlgen.prompts import build_repair_prompt
 
     latest = [c for c in cands if c.round == rnd - 1]
@@ -402,11 +421,19 @@ def repair_requests(cands: list, rnd: int, n: int, prompt, retriever=None) -> tu
             todo.append(c)
     todo = todo[:max(1, n)]
     prompts = []
+    kept, prompts = [], []
     for c in todo:
-        errors = c.check.errors
-        if retriever is not None and errors:
-            extra = retriever.context_for_error(errors)
+        errors = c.check.errors or "the design has problems"
+        tries = []
+        if retriever is not None and c.check.errors:
+            extra = retriever.context_for_error(c.check.errors)
             if extra:
-                errors = errors + "\n\nNotes that may help:\n" + extra
-        prompts.append(build_repair_prompt(prompt, c.code or c.text, errors or "the design has problems"))
-    return todo, prompts
+                tries.append((errors + "\n\nNotes that may help:\n" + extra, 3000))
+        tries += [(errors, 3000), (errors, 600)]
+        for errs, limit in tries:
+            p = build_repair_prompt(prompt, c.code or c.text, errs, max_error_chars=limit)
+            if fits is None or fits(p):
+                kept.append(c)
+                prompts.append(p)
+                break
+    return kept, prompts

@@ -49,7 +49,7 @@ from typing import Any
 from eval.errors import UserError
 from eval.sandbox import Limits, RunDir, forbidden_system_tasks, run
 from rtlgen.generate import (Candidate, Check, GenerateConfig, _clean_paths, _tail, compile_and_lint, load_rag,
-                             make_backend, repair_requests)
+                             make_backend, prompt_fits, repair_requests)
 
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 DIRS = {"input": "input", "in": "input", "output": "output", "out": "output", "inout": "inout"}
@@ -573,8 +573,11 @@ def generate_block(block: Block, plan: Plan, cfg: GenerateConfig, backend, accep
     for rnd in range(1, cfg.repair_rounds + 1):
         if any(c.check.good() for c in cands):
             break
-        todo, prompts = repair_requests(cands, rnd, cfg.n, prompt, retriever)
+        todo, prompts = repair_requests(cands, rnd, cfg.n, prompt, retriever, fits=prompt_fits(backend))
         log(f"  {block.name} repair round {rnd}: {len(prompts)} candidate(s)")
+        if not prompts:
+            log(f"  {block.name}: no repair prompt fits the model's context")
+            break
         rp = SamplingParams(n=1, temperature=params.temperature, top_p=cfg.top_p,
                             max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + rnd)
         outs = backend.generate(prompts, rp, progress=progress)

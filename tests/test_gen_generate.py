@@ -184,3 +184,26 @@ def test_benchmark_sampling_puts_precomputed_contexts_into_prompts(tmp_path):
     by_task = {("number 0" in p): p for p in be.seen}
     assert "EXAMPLE-ZERO" in by_task[True] and "EXAMPLE-ONE" not in by_task[True]
     assert "EXAMPLE-ONE" in by_task[False] and "EXAMPLE-ZERO" not in by_task[False]
+
+
+def test_repair_prompts_are_shrunk_or_skipped_to_fit_the_context():
+    """A repair prompt repeats spec, code and errors: it may outgrow the context the first prompt fit.
+    Long errors are cut to fit; a failure whose repair cannot fit at all is not repaired."""
+    from rtlgen.generate import Candidate, Check, repair_requests
+    from rtlgen.prompts import build_prompt
+
+    base = build_prompt("An AND gate: y = a & b.", top="TopModule")
+    short = Candidate(0, 0, None, "x", "module TopModule(input a, b, output y); endmodule",
+                      5, Check(compiles=True, errors="lint: y is undriven"))
+    noisy = Candidate(1, 0, None, "x", "module TopModule(input a, output y); assign y = a; endmodule",
+                      5, Check(errors="E" * 5000))
+    huge = Candidate(2, 0, None, "x", "module TopModule(output y);\n" + "wire w;\n" * 3000 + "endmodule", 5,
+                     Check(errors="syntax error"))
+    limit = 3000
+    fits = lambda p: sum(len(m["content"]) for m in p.messages) <= limit  # noqa: E731
+    todo, prompts = repair_requests([short, noisy, huge], 1, 3, base, fits=fits)
+    assert [c.index for c in todo] == [0, 1]  # the huge one cannot fit and is left unrepaired
+    assert all(fits(p) for p in prompts)
+    assert "E" * 600 in prompts[1].messages[-1]["content"] and "E" * 3000 not in prompts[1].messages[-1]["content"]
+    todo, prompts = repair_requests([short, noisy, huge], 1, 3, base)  # no predicate: everything goes
+    assert len(prompts) == 3
