@@ -219,14 +219,19 @@ class Retriever:
     def knowledge(self, text: str, k: int | None = None, qvec: np.ndarray | None = None) -> list[Hit]:
         return self.search(text, "knowledge", k or self.cfg.knowledge_top_k, qvec=qvec)
 
-    def _fit(self, blocks: list[str], budget: int, header: str) -> str:
-        """Header plus whole blocks in rank order while they fit in `budget` tokens.
-        A block too long for what is left is skipped, never cut: a cut-off module is neither a design
-        the index decontaminated (a fragment of a long module can sit closer to a short benchmark
-        reference than the whole did: 31 of 1,236 pieces flagged by the audit were such cuts) nor a
-        useful example for a small model."""
+    def _fit(self, items, budget: int, header: str, render=None, limit: int | None = None) -> str:
+        """Header plus whole blocks in rank order while they fit in `budget` tokens (at most `limit`).
+        `render(n, item)` makes the n-th kept block (default: the item is the block's text); `items`
+        may be lazy and is pulled only until `limit` blocks are kept, so an exclusion filter upstream
+        runs on few candidates. A block too long for what is left is skipped, never cut: a cut-off
+        module is neither a design the index decontaminated (a fragment of a long module can sit closer
+        to a short benchmark reference than the whole did: 31 of 1,236 pieces flagged by the audit
+        were such cuts) nor a useful example for a small model."""
         out, used = [], self.count_tokens(header)
-        for b in blocks:
+        for item in items:
+            if limit is not None and len(out) >= limit:
+                break
+            b = render(len(out) + 1, item) if render else item
             t = self.count_tokens(b)
             if used + t <= budget:
                 out.append(b)
@@ -240,21 +245,6 @@ class Retriever:
     def _example_block(self, n: int, s: Snippet) -> str:
         desc = f"Description: {s.text.strip()}\n" if s.text.strip() else ""
         return f"### Example {n}: {s.name or s.id} ({self._cite(s)})\n{desc}```verilog\n{s.code.strip()}\n```"
-
-    def _fit_examples(self, hits, k: int) -> str:
-        """Up to k whole examples in rank order within the example budget. `hits` may be lazy: it is
-        pulled only until k examples fit, so an exclusion filter upstream runs on few candidates."""
-        header = "## Reference designs (retrieved from a corpus; adapt them, do not copy module or port names)\n\n"
-        out, used = [], self.count_tokens(header)
-        for h in hits:
-            if len(out) >= k:
-                break
-            b = self._example_block(len(out) + 1, h.snippet)
-            t = self.count_tokens(b)
-            if used + t <= self.cfg.example_token_budget:
-                out.append(b)
-                used += t
-        return header + "\n\n".join(out) if out else ""
 
     @staticmethod
     def _note_blocks(hits: list[Hit]) -> list[str]:
@@ -283,7 +273,9 @@ class Retriever:
         hits = self.examples(spec, qvec=qvec, k=max(self.cfg.candidates, k) if k > 0 else 0)
         if exclude is not None:  # lazily: the predicate may be costly
             hits = (h for h in hits if not exclude(h.snippet))
-        ex = self._fit_examples(hits, k)
+        ex = self._fit(hits, self.cfg.example_token_budget,
+                       "## Reference designs (retrieved from a corpus; adapt them, do not copy module or port names)\n\n",
+                       render=lambda n, h: self._example_block(n, h.snippet), limit=k)
         if ex:
             parts.append(ex)
         kn = self._fit(self._note_blocks(self.knowledge(spec, qvec=qvec)), self.cfg.knowledge_token_budget,

@@ -21,10 +21,10 @@ import re
 
 from data_pipeline.decontam import rouge_l
 from data_pipeline.util import word_tokens
+from rag_index.store import PROJECT_LICENSE
 
 _HEADER = re.compile(r"^[ \t]*module\s+[A-Za-z_]\w*.*?\);", re.S | re.M)
 _INSTRUCTION = re.compile(r"\A[^\n]*(?:module|Verilog)[^\n]*\.\s*\n", re.I)
-PROJECT_LICENSE = "Apache-2.0"
 
 
 def split_code_complete(prompt: str) -> tuple[str, str] | None:
