@@ -1,0 +1,344 @@
+"""Functional consensus: pick the candidate whose *behaviour* most other candidates share.
+
+Why: a small model's sampled pass@10 is several times its pass@1, so among N candidates there is
+often a right one, but "compiles lint-clean, earlier first" cannot tell it from a wrong one.
+Wrong answers tend to be wrong in different ways, right ones agree (the self-consistency idea of
+CodeT / VRank). Without the user's testbench or any reference we can still measure agreement:
+drive every candidate with the SAME seeded random stimulus, built from the interface alone,
+record every output each cycle, and group candidates by identical traces. The biggest group wins.
+
+Steps (`functional_consensus`):
+1. Ports of the top module of each candidate (pyslang; a regex fallback for ANSI headers). The
+   reference interface is the spec's header when given, else the majority port set; candidates
+   whose ports differ (names, directions, widths) cannot share a bench and are left out.
+2. One deterministic testbench per task (`make_testbench`): a clock (clk/clock/…) and reset
+   (reset/rst/areset/rst_n/resetn…, active low when the name says so) are detected; reset is held
+   for a few cycles, then ~200 cycles of random inputs (and a few all-0/all-1 vectors, and rare
+   reset pulses). Outputs are sampled just before each rising edge (sequential) or #1 after the
+   inputs change (combinational) and printed with %b so x/z stay visible.
+3. Each candidate is compiled with the bench and simulated under Icarus through the sandbox with
+   a time and output limit: a hang, flood or crash removes only that candidate.
+4. Clusters of identical traces; ranking = cluster size desc, then lint-clean, then earlier index.
+
+Nothing is cached between calls; `workers` threads simulate in parallel (each run in its own dir).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eval.extract import strip_comments
+from eval.sandbox import Limits, RunDir, forbidden_system_tasks
+from eval.simulators import iverilog_compile, vvp_run
+
+TB_TOP = "rtlgen_consensus_tb"
+MARK = "#RTLGEN-C"  # prefix of the lines the bench prints; other output is not part of the trace
+
+_CLOCK = re.compile(r"^(i_|in_)?(clk|clock|aclk|hclk|pclk|sys_clk|clk_in|clk_i)$|(^|_)clk($|_i$|_in$)", re.I)
+_RESET = re.compile(r"(^|_)(a?rst|a?reset|rstn|resetn|nrst|nreset|areset|arst)(_?n|_?b|_ni|_i|_in)?($|_)", re.I)
+_ACTIVE_LOW = re.compile(r"(_n|n|_b|_ni)$|^n", re.I)
+
+
+def is_clock(name: str) -> bool:
+    return bool(_CLOCK.search(name))
+
+
+def is_reset(name: str) -> bool:
+    return bool(_RESET.search(name)) and not is_clock(name)
+
+
+def reset_active_low(name: str) -> bool:
+    """rst_n, resetn, nreset, arst_b … are active low; rst, reset, areset, arst are active high."""
+    base = re.sub(r"^(i_|in_)|(_i|_in)$", "", name.lower())
+    return bool(_ACTIVE_LOW.search(base)) and base not in ("rst", "reset", "areset", "arst")
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    direction: str  # "input" | "output" | "inout"
+    width: int
+
+    def __str__(self) -> str:
+        return f"{self.direction} [{self.width}] {self.name}"
+
+
+Signature = tuple  # sorted tuple of Ports: order-free, since the bench connects by name
+
+
+def signature(ports) -> Signature:
+    return tuple(sorted(ports, key=lambda p: p.name))
+
+
+def parse_ports(source: str, top: str) -> Signature | None:
+    """The top module's ports as elaborated by pyslang (default parameters); the regex fallback
+    reads an ANSI header with constant widths. None when the ports cannot be known, or a port is
+    not a plain integral vector (unpacked arrays, reals, interfaces: the bench cannot drive them)."""
+    try:
+        from pyslang import ast, syntax
+
+        tree = syntax.SyntaxTree.fromText(source, f"{top}.sv")
+        comp = ast.Compilation()
+        comp.addSyntaxTree(tree)
+        for inst in comp.getRoot().topInstances:
+            if inst.name != top:
+                continue
+            ports = []
+            for p in inst.body.portList:
+                d = str(getattr(p, "direction", "?")).split(".")[-1].lower()
+                d = {"in": "input", "out": "output", "inout": "inout"}.get(d)
+                typ = getattr(p, "type", None)
+                if d is None or typ is None or not typ.isIntegral or int(typ.bitWidth) < 1:
+                    return None
+                ports.append(Port(p.name, d, int(typ.bitWidth)))
+            return signature(ports) if ports else None
+    except Exception:  # noqa: BLE001 - pyslang missing or confused: try the header by hand
+        pass
+    return _regex_ports(source, top)
+
+
+_HDR = re.compile(r"\bmodule\s+(\w+)\s*(?:#\s*\((?:[^()]|\([^()]*\))*\)\s*)?\((.*?)\)\s*;", re.S)
+
+
+def _regex_ports(source: str, top: str) -> Signature | None:
+    for m in _HDR.finditer(strip_comments(source)):
+        if m.group(1) != top:
+            continue
+        ports, direction, width = [], None, 1
+        for item in m.group(2).split(","):
+            item = item.strip()
+            d = re.match(r"(input|output|inout)\b\s*(?:wire|reg|logic)?\s*(signed)?\s*(\[[^\]]*\])?\s*(\w+)$", item)
+            if d:
+                direction = d.group(1)
+                width = _const_width(d.group(3))
+                name = d.group(4)
+            elif re.fullmatch(r"\w+", item) and direction:
+                name = item
+            else:
+                return None
+            if width is None:
+                return None
+            ports.append(Port(name, direction, width))
+        return signature(ports) if ports else None
+    return None
+
+
+def _const_width(rng: str | None) -> int | None:
+    if not rng:
+        return 1
+    m = re.fullmatch(r"\[\s*(\d+)\s*:\s*(\d+)\s*\]", rng)
+    return abs(int(m.group(1)) - int(m.group(2))) + 1 if m else None
+
+
+def interface_ports(interface: str, top: str) -> Signature | None:
+    """Ports of a given module header (code-completion tasks, or a header in the user's spec)."""
+    text = interface.strip()
+    if not re.search(r"\bendmodule\b", text):
+        text += "\nendmodule\n"
+    return parse_ports(text, top)
+
+
+# --- the stimulus bench ------------------------------------------------------------------------
+
+@dataclass
+class Bench:
+    """One task's testbench and the roles it gave the ports."""
+
+    source: str
+    clock: str | None
+    reset: str | None
+    reset_active_low: bool
+    cycles: int
+    out_bits: int
+
+
+def _lit(width: int, value: int) -> str:
+    return f"{width}'h{value:x}"
+
+
+def make_testbench(ports: Signature, top: str, *, seed: int = 0, cycles: int = 200, reset_cycles: int = 3,
+                   reset_pulse_p: float = 0.03) -> Bench:
+    """A self-contained Verilog bench driving `top` by port name with seeded random stimulus.
+
+    The stimulus is drawn in Python and written as literals, so it is identical for every candidate
+    and independent of the simulator's $random. Every output is printed with %b each sample."""
+    rng = random.Random(f"rtlgen-consensus:{seed}:{top}:{ports}")
+    ins = [p for p in ports if p.direction == "input"]
+    outs = [p for p in ports if p.direction != "input"]
+    clock = next((p.name for p in ins if p.width == 1 and is_clock(p.name)), None)
+    reset = next((p.name for p in ins if p.width == 1 and is_reset(p.name)), None) if clock else None
+    low = reset_active_low(reset) if reset else False
+    data = [p for p in ins if p.name not in (clock, reset)]
+
+    def sig(p: Port) -> str:
+        return f"s_{p.name}"
+
+    L = ["`timescale 1ns/1ps", f"module {TB_TOP};"]
+    for p in ins:
+        L.append(f"  reg [{p.width - 1}:0] {sig(p)};")
+    for p in outs:
+        L.append(f"  wire [{p.width - 1}:0] {sig(p)};")
+    conns = ", ".join(f".{p.name}({sig(p)})" for p in ports)
+    L.append(f"  {top} dut ({conns});")
+    fmt = " ".join(["%0d"] + ["%b"] * len(outs))
+    args = ", ".join(["cyc"] + [sig(p) for p in outs])
+    L += ["  integer cyc;", "  task sample;", f'    $display("{MARK} {fmt}", {args});', "  endtask"]
+
+    def vector(kind: str) -> list[str]:
+        vals = []
+        for p in data:
+            v = 0 if kind == "zeros" else (1 << p.width) - 1 if kind == "ones" else rng.getrandbits(p.width)
+            vals.append(f"{sig(p)} = {_lit(p.width, v)};")
+        return vals
+
+    kinds = ["zeros", "ones", "zeros", "ones"] + ["random"] * max(0, cycles - 4)
+    body = ["  initial begin", "    cyc = 0;"]
+    body += ["    " + s for s in vector("zeros")]
+    on, off = ("1'b0", "1'b1") if low else ("1'b1", "1'b0")
+    if clock:
+        body.append(f"    {sig(Port(clock, 'input', 1))} = 1'b0;")
+        if reset:
+            body.append(f"    s_{reset} = {on};")
+        for _ in range(reset_cycles if reset else 1):
+            body.append(f"    #5 s_{clock} = 1'b1; #5 s_{clock} = 1'b0;")
+        for i, kind in enumerate(kinds):
+            step = vector(kind)
+            if reset:
+                pulse = i >= 4 and rng.random() < reset_pulse_p
+                step.append(f"s_{reset} = {on if pulse else off};")
+            # inputs change at the falling edge; outputs sampled 1 ns before the rising edge
+            body.append(f"    cyc = {i}; " + " ".join(step) + f" #4 sample; #1 s_{clock} = 1'b1; #5 s_{clock} = 1'b0;")
+        body.append(f"    cyc = {len(kinds)}; #4 sample;")
+    else:
+        for i, kind in enumerate(kinds):
+            body.append(f"    cyc = {i}; " + " ".join(vector(kind)) + " #1 sample; #4;")
+    body += [f'    $display("{MARK} END");', "    $finish;", "  end"]
+    L += body + ["endmodule", ""]
+    return Bench("\n".join(L), clock, reset, low, len(kinds), sum(p.width for p in outs))
+
+
+# --- simulating and clustering -----------------------------------------------------------------
+
+@dataclass
+class Behaviour:
+    index: int
+    status: str  # ok | no-code | ports | forbidden | compile | timeout | flood | crash
+    trace: str | None = None  # sha256 of the marked lines
+    seconds: float = 0.0
+    detail: str = ""
+
+
+@dataclass
+class Consensus:
+    """What `functional_consensus` found; `ranking` holds only candidates that ran to the end."""
+
+    ranking: list[int]
+    clusters: list[list[int]]  # indices with identical traces, biggest first
+    behaviours: dict[int, Behaviour]
+    interface: Signature | None
+    interface_from: str  # "spec" | "majority" | "none"
+    bench: Bench | None = None
+    seconds: float = 0.0
+
+    def cluster_of(self, index: int) -> list[int]:
+        return next((c for c in self.clusters if index in c), [])
+
+    def cluster_size(self, index: int) -> int:
+        return len(self.cluster_of(index))
+
+    def summary(self) -> dict:
+        """A JSON-friendly account for reports."""
+        st = Counter(b.status for b in self.behaviours.values())
+        return {"interface_from": self.interface_from,
+                "interface": [str(p) for p in self.interface] if self.interface else None,
+                "clock": self.bench.clock if self.bench else None,
+                "reset": self.bench.reset if self.bench else None,
+                "clusters": self.clusters, "cluster_sizes": [len(c) for c in self.clusters],
+                "status": dict(st), "seconds": round(self.seconds, 3)}
+
+
+def simulate(index: int, source: str, bench: Bench, top: str, wall_s: float = 5.0) -> Behaviour:
+    """Compile `source` with the bench and run it in the sandbox; the marked lines are the trace."""
+    t0 = time.monotonic()
+    if forbidden_system_tasks(source):
+        return Behaviour(index, "forbidden", seconds=time.monotonic() - t0)
+    # an expected trace is (cycles) lines of (outputs' bits + counters); allow plenty, cut floods
+    cap = max(256 << 10, 4 * (bench.cycles + 8) * (bench.out_bits + 2 * bench.out_bits // 8 + 24))
+    with RunDir(prefix="rtlgen-cons-") as rd:
+        (rd / "design.sv").write_text(source)
+        (rd / "tb.sv").write_text(bench.source)
+        # a runaway elaboration (huge arrays) must not cost more than a candidate is worth
+        comp = iverilog_compile(rd, ["tb.sv", "design.sv"], out="c.vvp", top=TB_TOP,
+                                limits=Limits(wall_s=max(10.0, 2 * wall_s), mem_bytes=1 << 30))
+        if comp.returncode != 0 or not (rd / "c.vvp").exists():
+            return Behaviour(index, "compile", seconds=time.monotonic() - t0, detail=comp.output[-300:])
+        sim = vvp_run(rd, "c.vvp", limits=Limits(wall_s=wall_s, output_bytes=cap))
+    status = "timeout" if sim.timed_out else "flood" if sim.truncated else \
+        "crash" if (sim.returncode != 0 or sim.signal is not None) else "ok"
+    if status != "ok":
+        return Behaviour(index, status, seconds=time.monotonic() - t0, detail=sim.output[-300:])
+    lines = [ln for ln in sim.stdout.splitlines() if ln.startswith(MARK)]
+    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    return Behaviour(index, "ok", digest, time.monotonic() - t0)
+
+
+def functional_consensus(sources: list[str | None], top: str, *, interface: str | None = None,
+                         lint_clean: list[bool] | None = None, seed: int = 0, cycles: int = 200,
+                         workers: int = 2, wall_s: float = 5.0) -> Consensus:
+    """Cluster `sources` (full Verilog of each candidate, None where there is none) by behaviour.
+
+    `interface`: a module header from the spec; when its ports parse they define the bench,
+    otherwise the majority port set of the candidates does (ties: the earliest candidate's)."""
+    t0 = time.monotonic()
+    behaviours: dict[int, Behaviour] = {}
+    sigs: dict[int, Signature] = {}
+    for i, src in enumerate(sources):
+        if not src:
+            behaviours[i] = Behaviour(i, "no-code")
+            continue
+        s = parse_ports(src, top)
+        if s is None:
+            behaviours[i] = Behaviour(i, "ports", detail="ports could not be read")
+        else:
+            sigs[i] = s
+    want, origin = (interface_ports(interface, top), "spec") if interface else (None, "none")
+    if want is None and sigs:
+        counts = Counter(sigs.values())
+        best = max(counts.values())
+        want = next(s for s in sigs.values() if counts[s] == best)  # dicts keep insertion order
+        origin = "majority"
+    if want is None:
+        return Consensus([], [], behaviours, None, "none", None, time.monotonic() - t0)
+    for i, s in sigs.items():
+        if s != want:
+            behaviours[i] = Behaviour(i, "ports", detail="ports differ from the interface")
+    todo = [i for i in sigs if i not in behaviours]
+    bench = make_testbench(want, top, seed=seed, cycles=cycles)
+    first: dict[str, int] = {}  # identical sources behave identically: simulate one of each
+    for i in todo:
+        first.setdefault(sources[i], i)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for b in pool.map(lambda i: simulate(i, sources[i], bench, top, wall_s), sorted(set(first.values()))):
+            behaviours[b.index] = b
+    for i in todo:
+        if i not in behaviours:
+            b = behaviours[first[sources[i]]]
+            behaviours[i] = Behaviour(i, b.status, b.trace, 0.0, "same source as candidate " + str(b.index))
+    groups: dict[str, list[int]] = {}
+    for i in sorted(behaviours):
+        b = behaviours[i]
+        if b.status == "ok":
+            groups.setdefault(b.trace, []).append(i)
+    lint = lint_clean or [False] * len(sources)
+    clusters = sorted(groups.values(), key=lambda c: (-len(c), c[0]))
+    size = {i: len(c) for c in clusters for i in c}
+    ranking = sorted(size, key=lambda i: (-size[i], not lint[i], i))
+    return Consensus(ranking, clusters, dict(sorted(behaviours.items())), want, origin, bench,
+                     time.monotonic() - t0)
