@@ -342,3 +342,43 @@ def functional_consensus(sources: list[str | None], top: str, *, interface: str 
     ranking = sorted(size, key=lambda i: (-size[i], not lint[i], i))
     return Consensus(ranking, clusters, dict(sorted(behaviours.items())), want, origin, bench,
                      time.monotonic() - t0)
+
+
+# --- the pick of `rtlgen generate` -------------------------------------------------------------
+
+def _level(chk) -> tuple:
+    """The coarse quality of a generate Check: passes the user's tests > lint-clean > compiles."""
+    return (chk.tests_passed is True, chk.compiles and chk.lint_clean, chk.compiles)
+
+
+def select_candidate(cands, top: str, *, interface: str | None = None, seed: int = 0, workers: int = 2,
+                     wall_s: float = 5.0) -> tuple[int, dict | None]:
+    """The index of the candidate `rtlgen generate` returns, and the consensus account (None when
+    no consensus was needed).
+
+    `cands` are generate's Candidates (`.index`, `.code`, `.check`). The existing quality levels
+    stay first (a candidate that passes the user's testbench always wins; then lint-clean, then
+    compiles). Among the candidates of the best level, the one whose behaviour the most compiling
+    candidates share wins — every compiling candidate votes, not only the best level's — then
+    fewer lint warnings, then the earlier one."""
+    with_code = [c for c in cands if c.code]
+    if not with_code:
+        return max(cands, key=lambda c: (c.check.score(), -c.index)).index, None
+    best = max(_level(c.check) for c in with_code)
+    group = [c for c in with_code if _level(c.check) == best]
+    if len(group) < 2 or not best[2]:  # nothing to break, or nothing compiles: no behaviour to compare
+        return max(group, key=lambda c: (c.check.score(), -c.index)).index, None
+    voters = [c for c in with_code if c.check.compiles]
+    sources = [c.code for c in voters]
+    cons = functional_consensus(sources, top, interface=interface, seed=seed, workers=workers, wall_s=wall_s,
+                                lint_clean=[c.check.lint_clean for c in voters])
+    pos = {c.index: k for k, c in enumerate(voters)}
+    size = {c.index: cons.cluster_size(pos[c.index]) for c in voters}
+    pick = max(group, key=lambda c: (size.get(c.index, 0), -c.check.lint_warnings, -c.index))
+    info = cons.summary()
+    # report candidate indices, not positions among the voters
+    info["clusters"] = [[voters[k].index for k in cl] for cl in cons.clusters]
+    info["status_by_candidate"] = {voters[k].index: b.status for k, b in cons.behaviours.items()}
+    info["picked_cluster_size"] = size.get(pick.index, 0)
+    info["voters"] = len(voters)
+    return pick.index, info

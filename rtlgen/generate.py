@@ -7,8 +7,11 @@
 3. Feed the tool output of the failing candidates back to the model (the failed answer becomes
    the assistant's turn, the errors the next question) for up to R repair rounds; stop early once
    a candidate is good (passes the bench; without a bench: compiles lint-clean).
-4. Pick the best: passes tests > compiles lint-clean > compiles > fewer lint warnings > earlier.
-   Write it, and a JSON report of every candidate, its checks and the errors that drove repairs.
+4. Pick the best: passes tests > compiles lint-clean > compiles; among equals, `select="consensus"`
+   (the default, rtlgen/consensus.py) prefers the behaviour most compiling candidates share under
+   one seeded random-stimulus bench, then fewer lint warnings > earlier; `select="first"` skips the
+   consensus (fewer lint warnings > earlier). Write it, and a JSON report of every candidate, its
+   checks, the behaviour clusters and the errors that drove repairs.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ class GenerateConfig:
     dtype: str | None = None
     batch_size: int | None = None
     seed: int = 0
+    select: str = "consensus"  # how equally good candidates are told apart: "consensus" | "first"
 
 
 # --- reading the spec ---------------------------------------------------------------------------
@@ -313,6 +317,8 @@ def generate_rtl(spec: str, cfg: GenerateConfig, *, backend=None, log=print, pro
         raise UserError(f"--tb {cfg.tb}: expected a Verilog bench (.v/.sv) or a cocotb test (.py)")
     if cfg.n < 1 or cfg.repair_rounds < 0:
         raise UserError("n must be ≥ 1 and repair rounds ≥ 0")
+    if cfg.select not in ("consensus", "first"):
+        raise UserError(f"select must be 'consensus' or 'first', not {cfg.select!r}")
     retriever = load_rag(cfg.rag)
     context = retriever.context_for_spec(spec) if retriever is not None else None
     prompt = build_prompt(spec, kind=kind, top=top, shots=cfg.shots, context=context, interface=interface,
@@ -363,13 +369,24 @@ def generate_rtl(spec: str, cfg: GenerateConfig, *, backend=None, log=print, pro
         outs = backend.generate(prompts, rp, progress=progress)
         gen_seconds += time.time() - g0
         add([o[0] for o in outs], rnd, [c.index for c in todo])
-    best = max(cands, key=lambda c: (c.check.score(), c.code is not None, -c.index))
+    selection = None
+    if cfg.select == "consensus":
+        from rtlgen.consensus import select_candidate
+
+        pick, selection = select_candidate(cands, top, interface=interface, seed=cfg.seed)
+        best = cands[pick]
+        if selection:
+            log(f"consensus: behaviour clusters {selection['cluster_sizes']}, "
+                f"picked candidate {pick} (cluster of {selection['picked_cluster_size']})")
+    else:
+        best = max(cands, key=lambda c: (c.check.score(), c.code is not None, -c.index))
     report = {
         "top": top, "kind": kind, "spec_chars": len(spec),
         "config": asdict(cfg), "backend": backend.describe(),
         "best": best.index, "best_status": ("passes tests" if best.check.tests_passed else
                                             "compiles lint-clean" if best.check.lint_clean else
                                             "compiles" if best.check.compiles else "fails to compile"),
+        "selection": {"method": cfg.select, "consensus": selection},
         "candidates": [c.to_dict() for c in cands],
         "generation": {"tokens": gen_tokens, "seconds": round(gen_seconds, 3),
                        "tokens_per_s": round(gen_tokens / gen_seconds, 1) if gen_seconds else None},
