@@ -169,7 +169,9 @@ def tensorboard_available() -> bool:
 # --------------------------------------------------------------------------- callbacks
 
 
-def make_callbacks(cfg: TrainCommon, stage: str) -> list:
+def make_callbacks(cfg: TrainCommon, stage: str, token_scale: int = 1) -> list:
+    """`token_scale`: trl's `num_tokens` counts one row per step for row-packed batches (see
+    finetune/round2.row_packed_collator); the logged counts and tokens/s are multiplied back."""
     from transformers import TrainerCallback
 
     # transformers' TensorBoard callback reads its folder from the environment when the trainer is built
@@ -194,6 +196,8 @@ def make_callbacks(cfg: TrainCommon, stage: str) -> list:
             rec = {"stage": stage, "step": state.global_step, "epoch": state.epoch, "time": time.time()}
             rec.update({k: v for k, v in logs.items() if isinstance(v, (int, float, str, bool))})
             tokens = logs.get("num_tokens")
+            if isinstance(tokens, (int, float)):
+                tokens = rec["num_tokens"] = tokens * token_scale
             t_prev, tok_prev, _ = self.last
             if isinstance(tokens, (int, float)):
                 if tok_prev is not None and tokens >= tok_prev and now > t_prev:
@@ -310,7 +314,8 @@ def finish(trainer, cfg: TrainCommon, stage: str, resume_from: str | None, token
         cast_adapter(final / "adapter_model.safetensors", cfg.adapter_save_dtype)
     logs = [r for r in trainer.state.log_history if "loss" in r]
     tps = None
-    toks = [r.get("num_tokens") for r in trainer.state.log_history if isinstance(r.get("num_tokens"), (int, float))]
+    scale = (extra or {}).get("token_scale", 1)
+    toks = [r["num_tokens"] * scale for r in trainer.state.log_history if isinstance(r.get("num_tokens"), (int, float))]
     if toks and seconds > 0:
         tps = toks[-1] / seconds if resume_from is None else None
     summary = {

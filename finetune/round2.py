@@ -89,6 +89,26 @@ def sft_args(cfg: Round2Config):
     ) | dict(cfg.extra_args)))
 
 
+def row_packed_collator(pad_token_id: int, max_length: int):
+    """Packed blocks as separate batch rows: [batch, max_length] with per-row position ids and no
+    attention mask, so transformers builds a block-diagonal mask *per row* from the position ids
+    (rows never see each other) and attention costs batch·max_length² rather than (batch·max_length)².
+
+    Every batch is padded to exactly `max_length`: trl counts `position_ids.size(1)` tokens per step
+    when there is no attention mask, so one row's worth; `finish` scales its token counts by the rows."""
+    from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
+
+    class RowPackedCollator(DataCollatorForLanguageModeling):
+        def torch_call(self, examples):
+            out = super().torch_call(examples)
+            out.pop("attention_mask", None)
+            # a row's first token must not be a target predicted from the previous row's last token
+            out["labels"][out["position_ids"] == 0] = -100
+            return out
+
+    return RowPackedCollator(pad_token_id=pad_token_id, return_position_ids=True, pad_to_multiple_of=max_length)
+
+
 def build(cfg: Round2Config, resume: bool = False):
     """(trainer, tokenizer, checkpoint to resume from, summary extras) — tests inspect the trainer."""
     common.quiet_libraries()
@@ -101,9 +121,19 @@ def build(cfg: Round2Config, resume: bool = False):
     model = common.load_model(cfg, path)
     from trl import SFTTrainer
 
+    if cfg.packing_layout not in ("rows", "flat"):
+        from eval.errors import UserError
+
+        raise UserError(f"round2 packing_layout must be 'rows' or 'flat', not {cfg.packing_layout!r}")
+    rows = cfg.packing and cfg.packing_strategy in ("bfd", "bfd_split") and cfg.packing_layout == "rows"
     trainer = SFTTrainer(model=model, args=sft_args(cfg), train_dataset=dataset, processing_class=tok,
-                         peft_config=common.peft_config(cfg), callbacks=common.make_callbacks(cfg, "round2"))
-    return trainer, tok, resume_from, {"pairs": len(dataset), "chat_template": use_chat(cfg, tok)}
+                         peft_config=common.peft_config(cfg),
+                         callbacks=common.make_callbacks(cfg, "round2", token_scale=cfg.batch_size if rows else 1))
+    if rows:  # trl refuses a custom collator with bfd packing, so it is swapped in after construction
+        trainer.data_collator = row_packed_collator(tok.pad_token_id, cfg.max_length)
+    extra = {"pairs": len(dataset), "chat_template": use_chat(cfg, tok),
+             "packing_layout": cfg.packing_layout if cfg.packing else None, "token_scale": cfg.batch_size if rows else 1}
+    return trainer, tok, resume_from, extra
 
 
 def train(cfg: Round2Config, resume: bool = False) -> dict:

@@ -232,26 +232,59 @@ def test_dpo_pairs_are_posed_in_the_sampling_prompt(env, tmp_path):
     assert chosen.startswith("[BEGIN]\nmodule TopModule") and "[DONE]" in chosen
 
 
-def test_round2_packed_keeps_rows_apart_and_masks_prompts(env):
-    """bfd packing: several rows per block, position ids restart at each row (no cross-row attention),
-    and only completion tokens carry loss — the same objective as unpacked round 2."""
-    cfg = load_config(Round2Config, None, h.tiny_overrides(env["model"], env["root"] / "r2p", max_steps=1,
-                                                            data=str(env["r2"])) + ["packing=true", "max_length=2048"])
-    trainer, tok, _, extra = round2.build(cfg)
+def _packed_trainer(env, name: str, layout: str, max_length: int = 2048):
+    cfg = load_config(Round2Config, None, h.tiny_overrides(env["model"], env["root"] / name, max_steps=1,
+                                                            data=str(env["r2"]))
+                      + ["packing=true", f"max_length={max_length}", f"packing_layout={layout}"])
+    return round2.build(cfg)
+
+
+def _segments(pos: list[int], labels) -> list[tuple[int, int]]:
+    """(start, end) of each packed row; padding (position 0, no targets) is not a row."""
+    starts = [i for i, p in enumerate(pos) if p == 0] + [len(pos)]
+    return [(a, b) for a, b in zip(starts, starts[1:]) if (labels[a:b] != -100).any()]
+
+
+@pytest.mark.parametrize("layout", ["rows", "flat"])
+def test_round2_packed_keeps_rows_apart_and_masks_prompts(env, layout):
+    """bfd packing: several rows per block, position ids restart at each row, only completion tokens
+    carry loss — the same objective as unpacked round 2 — in both batch layouts."""
+    trainer, tok, _, extra = _packed_trainer(env, f"r2p-{layout}", layout)
     assert len(trainer.train_dataset) < extra["pairs"], "rows were not packed"
-    block = trainer.train_dataset[0]
-    batch = trainer.data_collator([block])
-    pos = batch["position_ids"][0].tolist()
-    starts = [i for i, p in enumerate(pos) if p == 0]
-    assert len(starts) >= 2, "a packed block should hold several rows"
-    labels = batch["labels"][0]
-    ids = batch["input_ids"][0]
-    for a, b in zip(starts, starts[1:] + [len(pos)]):
-        row_labels = labels[a:b]
-        kept = (row_labels != -100).nonzero().flatten()
-        assert len(kept) > 0 and kept[0] > 0, "each row's prompt is masked and its completion trained"
-        assert (row_labels[kept[0]:] != -100).all()
-        assert "module" in tok.decode(ids[a:b][row_labels != -100])
+    batch = trainer.data_collator([trainer.train_dataset[0], trainer.train_dataset[1]])
+    assert "attention_mask" not in batch, "a 2-D mask would switch off the per-row block mask"
+    if layout == "rows":
+        assert tuple(batch["input_ids"].shape) == (2, 2048) and extra["token_scale"] == 4
+    else:
+        assert batch["input_ids"].shape[0] == 1 and extra["token_scale"] == 1
+    rows = 0
+    for r in range(batch["input_ids"].shape[0]):
+        pos, labels, ids = batch["position_ids"][r].tolist(), batch["labels"][r], batch["input_ids"][r]
+        for a, b in _segments(pos, labels):
+            rows += 1
+            kept = (labels[a:b] != -100).nonzero().flatten()
+            assert kept[0] > 0, "each row's prompt is masked"
+            assert (labels[a:b][kept[0]:] != -100).all(), "and its whole completion trained"
+            assert "module" in tok.decode(ids[a:b][labels[a:b] != -100])
+    assert rows >= 3, "two packed blocks should hold several rows"
+
+
+def test_round2_row_packing_is_exactly_unpacked_attention(env):
+    """The rows layout gives every packed row the logits it gets alone: no attention across rows
+    within a block, and none across the batch."""
+    trainer, _, _, _ = _packed_trainer(env, "r2p-iso", "rows")
+    batch = trainer.data_collator([trainer.train_dataset[0], trainer.train_dataset[1]])
+    model = trainer.model.eval()
+    with torch.no_grad():
+        inputs = {k: v for k, v in batch.items() if k != "labels"}  # exactly what the trainer feeds the model
+        packed = model(**inputs, use_cache=False).logits
+        checked = 0
+        for r in range(2):
+            for a, b in _segments(batch["position_ids"][r].tolist(), batch["labels"][r]):
+                alone = model(input_ids=batch["input_ids"][r:r + 1, a:b], use_cache=False).logits
+                assert torch.allclose(packed[r, a:b], alone[0], atol=1e-4), f"row {r}[{a}:{b}] saw another row"
+                checked += 1
+    assert checked >= 3
 
 
 def test_round2_rows_with_context_are_posed_as_rag_prompts():
