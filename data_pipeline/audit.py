@@ -1,8 +1,8 @@
 """Re-check a finished build: every text that reaches training or RAG (round1 texts, round2
 prompts and completions, knowledge passages, problem prompts and references) against every
-benchmark text, with the exact Rouge-L (the pruning bound in `Decontaminator.check` never
-discards a pair that could reach the threshold). The result says how many texts were checked
-and how many match (the build's promise is zero).
+benchmark text, with the exact Rouge-L of `eval.contamination` (the pruning bound in
+`Decontaminator.check` never discards a pair that could reach the threshold). The result says how
+many texts were checked and how many match (the build's promise is zero).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from data_pipeline.decontam import Decontaminator, load_benchmark_texts
 from data_pipeline.util import read_jsonl
+from eval.contamination import Decontaminator, load_benchmark_texts
 
 
 def texts_of(build: Path):

@@ -1,5 +1,6 @@
 """The build: sources -> extract -> license gate -> filters (text, compile) -> dedup ->
 decontaminate -> describe -> quality -> problems -> export, with a funnel of every drop.
+Decontamination applies `eval.contamination`'s rule (the one `rag_index` and the audits apply too).
 
 Each expensive step is keyed by content hash in `<out>/.cache/cache.sqlite` (file bytes for
 extraction, the group's sources for compiles, the code for descriptions and problem
@@ -19,7 +20,6 @@ from pathlib import Path
 from data_pipeline import describe as D
 from data_pipeline import problems as P
 from data_pipeline.config import DataConfig, section_hash
-from data_pipeline.decontam import Decontaminator, load_benchmark_texts
 from data_pipeline.dedup import dedup
 from data_pipeline.extract import EXTRACT_VERSION, extract_job
 from data_pipeline.filters import COMPILE_VERSION, compile_job, text_filter
@@ -27,6 +27,7 @@ from data_pipeline.licenses import allowed
 from data_pipeline.quality import combine, static_score, tool_job
 from data_pipeline.sources import expand, read_source
 from data_pipeline.util import Cache, sha, strip_comments
+from eval.contamination import Decontaminator, load_benchmark_texts
 from eval.errors import UserError
 
 
@@ -360,6 +361,8 @@ def _comment_lines(code: str) -> int:
 
 
 def _decontam(dc, items, text_of, what, contaminated, funnel, prog, cache, idkey="id"):
+    """The decontamination step: `dc.check` (eval.contamination) on every item, verdicts cached by
+    benchmark set + thresholds + text hash, hits recorded in `contaminated` and the funnel."""
     kept = []
     tag = sha(str([(b.id, len(b.tokens)) for b in dc.bench]) + str((dc.rt, dc.n, dc.nt)), 12)
     keys = [f"{tag}:{sha(text_of(it), 24)}" for it in items]

@@ -1,4 +1,6 @@
-"""Small shared pieces: the content-hash cache that makes every stage resumable, and tokenisers."""
+"""Small shared pieces: the content-hash cache that makes every stage resumable, and code tokenisers.
+
+(The tokens decontamination compares, `word_tokens`, live with the rule in `eval.contamination`.)"""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ import sqlite3
 from pathlib import Path
 
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*|\d+'[sS]?[bBoOdDhH][0-9a-fA-FxXzZ_?]+|\d+|\S")
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+|[^\sA-Za-z0-9_]")
 _COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 
 
@@ -21,11 +22,6 @@ def sha(text: str | bytes, n: int = 16) -> str:
 def code_tokens(text: str) -> list[str]:
     """Verilog-aware tokens (sized literals stay whole); used for length bounds and shingles."""
     return _TOKEN.findall(text)
-
-
-def word_tokens(text: str) -> list[str]:
-    """Lower-cased tokens for comparing prose and code alike (decontamination)."""
-    return [t.lower() for t in _WORD.findall(text)]
 
 
 def strip_comments(text: str) -> str:

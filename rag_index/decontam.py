@@ -4,9 +4,9 @@ A retrieved snippet lands verbatim in the prompt, so a contaminated index leaks 
 directly than contaminated training data does. Two checks run on every snippet before it is
 indexed (the build drops what fails and counts it in the manifest):
 
-1. the data pipeline's own decontamination, when `data_pipeline.decontam` exists and exposes a
-   usable entry point (the pipeline already applied it to its outputs; re-running it costs little
-   and covers data that bypassed the pipeline);
+1. the rule training data obeys, `eval.contamination` (Rouge-L >= 0.5 or 10-gram containment; the
+   data pipeline already applied it to its outputs; re-running it costs little and covers data that
+   bypassed the pipeline);
 2. this module's n-gram check against every locally available benchmark's references (code) and
    prompts (text), loaded through `eval.benchmarks.get_benchmark(...).load()`:
    - code: comments stripped, identifiers lower-cased, the benchmark's top-module name and the
@@ -25,13 +25,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eval.contamination import DEFAULT_BENCHMARKS
+from eval.contamination import Decontaminator as TrainingRule
+from eval.contamination import load_benchmark_texts
 from eval.errors import UserError
 
-DEFAULT_BENCHMARKS = {
-    "verilogeval-v1-human": "verilog-eval-v1", "verilogeval-v1-machine": "verilog-eval-v1",
-    "verilogeval-v2-spec": "verilog-eval-v2", "verilogeval-v2-complete": "verilog-eval-v2",
-    "rtllm-v1.1": "rtllm-v1.1",
-}
 _COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 _CODE_TOK = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*|\d+'[sS]?[bBoOdDhH][0-9a-fA-FxXzZ_?]+|\d+|'[sS]?[bBoOdDhH][0-9a-fA-FxXzZ_?]+|[^\sA-Za-z0-9_]")
 _MODNAME = re.compile(r"\bmodule\s+([A-Za-z_][A-Za-z0-9_$]*)")
@@ -62,7 +60,7 @@ class DecontamConfig:
     text_n: int = 8
     threshold: float = 0.5
     min_shared: int = 3
-    use_pipeline: bool = True  # also apply data_pipeline.decontam when it exists
+    use_pipeline: bool = True  # also apply the training-data rule (eval.contamination)
 
 
 class _Side:
@@ -101,19 +99,13 @@ class _Side:
 
 
 def _pipeline_checker(paths: dict[str, str | None]):
-    """The data pipeline's decontamination (Rouge-L >= 0.5 or 10-gram containment, the rule training
-    data obeys) over the same benchmarks, as a per-text predicate; None when that package is absent.
+    """The training-data rule (`eval.contamination`: Rouge-L >= 0.5 or 10-gram containment) over the
+    same benchmarks, as a per-text predicate.
 
     The n-gram check of this module alone misses small modules: a 15-line design has too few 10-grams
     to reach `min_shared`, yet its Rouge-L to a benchmark reference can be 0.7 (measured: 144 of 1,342
     retrieved pieces flagged by scripts/rag_contexts.py's audit before this predicate was wired in)."""
-    try:
-        from data_pipeline.decontam import Decontaminator as PipelineDecontaminator
-        from data_pipeline.decontam import load_benchmark_texts
-    except ImportError:
-        return None
-    dc = PipelineDecontaminator(load_benchmark_texts(paths, required=False))
-    return dc.check
+    return TrainingRule(load_benchmark_texts(paths, required=False)).check
 
 
 class Decontaminator:
@@ -171,15 +163,9 @@ class Decontaminator:
                 return f"text overlaps {who} prompt ({ov:.0%} of {cfg.text_n}-grams)"
         if self.pipeline is not None:
             for part in (snippet.code, snippet.text):
-                try:
-                    hit = part and self.pipeline(part)
-                except TypeError:  # an incompatible signature: rely on our own check
-                    self.pipeline = None
-                    break
+                hit = part and self.pipeline(part)
                 if hit:
-                    why = (f"{hit['metric']} {hit['score']} with {hit['bench']}" if isinstance(hit, dict)
-                           else hit if isinstance(hit, str) else "contaminated")
-                    return f"data_pipeline.decontam: {why}"
+                    return f"training-data rule: {hit['metric']} {hit['score']} with {hit['bench']}"
         return None
 
     def summary(self) -> dict:

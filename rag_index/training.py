@@ -19,8 +19,7 @@ import hashlib
 import random
 import re
 
-from data_pipeline.decontam import rouge_l
-from data_pipeline.util import word_tokens
+from eval.contamination import rouge_l, word_tokens
 from rag_index.store import PROJECT_LICENSE
 
 _HEADER = re.compile(r"^[ \t]*module\s+[A-Za-z_]\w*.*?\);", re.S | re.M)

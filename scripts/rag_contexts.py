@@ -58,20 +58,14 @@ def context_blocks(ctx: str) -> list[tuple[str, str]]:
 
 def audit(rows: list[dict], tasks: dict, bench_paths: dict, progress) -> dict:
     """Decontaminator verdicts on every retrieved piece, and Rouge-L of each context vs its own reference."""
-    from data_pipeline.decontam import Decontaminator, lcs_len, load_benchmark_texts
-    from data_pipeline.util import word_tokens
+    from eval.contamination import Decontaminator, load_benchmark_texts, word_tokens
+    from eval.contamination import rouge_l as rouge
 
     dec = Decontaminator(load_benchmark_texts(bench_paths))
     flagged, pieces = [], 0
     worst_whole = {"rouge_l": 0.0}
     worst_block = {"rouge_l": 0.0}
     per_bench: dict[str, dict] = {}
-
-    def rouge(a: list[str], b: list[str]) -> float:
-        vocab: dict[str, int] = {}
-        ai = [vocab.setdefault(t, len(vocab)) for t in a]
-        bi = [vocab.setdefault(t, len(vocab)) for t in b]
-        return 2 * lcs_len(ai, bi) / (len(ai) + len(bi)) if ai and bi else 0.0
 
     for r in rows:
         task = tasks[(r["benchmark"], r["task_id"])]
@@ -93,7 +87,7 @@ def audit(rows: list[dict], tasks: dict, bench_paths: dict, progress) -> dict:
                 if f > worst_block["rouge_l"]:
                     worst_block = {"rouge_l": round(f, 4), "benchmark": r["benchmark"], "task_id": r["task_id"]}
         progress()
-    return {"decontaminator": "data_pipeline.decontam (Rouge-L >= 0.5 or 10-gram containment >= 0.5, all "
+    return {"decontaminator": "eval.contamination (Rouge-L >= 0.5 or 10-gram containment >= 0.5, all "
                               "prompts and references of the benchmarks below)",
             "benchmarks": list(bench_paths), "pieces_checked": pieces, "flagged": len(flagged),
             "flagged_examples": flagged[:20], "max_rouge_l_own_reference_whole_context": worst_whole,

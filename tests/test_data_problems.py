@@ -8,10 +8,9 @@ import random
 
 from data_pipeline import problems as P
 from data_pipeline.config import ProblemConfig
-from data_pipeline.decontam import BenchText, Decontaminator
 from data_pipeline.dedup import dedup, jaccard
 from data_pipeline.describe import analyze, port_lines
-from data_pipeline.util import word_tokens
+from eval.contamination import BenchText, Decontaminator, word_tokens
 
 V2_HEAD = ("I would like you to implement a module named TopModule with the following\ninterface. All input and "
            "output ports are one bit unless otherwise\nspecified.\n\n")

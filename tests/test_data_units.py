@@ -6,10 +6,9 @@ from __future__ import annotations
 import random
 
 from data_pipeline.config import DedupConfig, ProblemConfig
-from data_pipeline.decontam import BenchText, Decontaminator, lcs_len, rouge_l
 from data_pipeline.dedup import dedup
 from data_pipeline.licenses import LicenseMap, detect_text, spdx_header
-from data_pipeline.util import word_tokens
+from eval.contamination import BenchText, Decontaminator, lcs_len, rouge_l, word_tokens
 
 
 def test_license_detection_and_precedence():
@@ -141,7 +140,7 @@ def test_testbench_detects_active_low_async_reset():
 
 def test_decontamination_reads_the_rtllm_v2_nested_layout(tmp_path):
     """RTLLM v2 is held out, but its layout (Category/Subcategory/design with spaces) must load."""
-    from data_pipeline.decontam import Decontaminator, load_benchmark_texts
+    from eval.contamination import Decontaminator, load_benchmark_texts
 
     d = tmp_path / "rtllm2" / "Arithmetic" / "Adder Units" / "adder_8bit"
     d.mkdir(parents=True)

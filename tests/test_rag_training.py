@@ -67,8 +67,7 @@ def test_contexts_hold_out_the_rows_own_design(retriever):
         assert own.strip() not in ctx, f"{r['id']} sees its own design"
     # other widths of the same tiny adder are near copies (Rouge-L >= 0.5) and are held out too, as
     # decontamination holds them out of the index for a benchmark task: the context is another design
-    from data_pipeline.decontam import rouge_l
-    from data_pipeline.util import word_tokens
+    from eval.contamination import rouge_l, word_tokens
 
     for r in rows:
         for code in re.findall(r"```verilog\n(.*?)\n```", r["context"], re.S):

@@ -271,7 +271,7 @@ def build(cfg: ProceduralConfig, out: Path, *, progress: bool = True, log=print)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from data_pipeline import problems as P
-    from data_pipeline.decontam import Decontaminator, load_benchmark_texts
+    from eval.contamination import Decontaminator, load_benchmark_texts
 
     if cfg.n < 1:
         raise UserError("--n must be at least 1")
