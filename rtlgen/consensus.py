@@ -19,6 +19,12 @@ Steps (`functional_consensus`):
 3. Each candidate is compiled with the bench and simulated under Icarus through the sandbox with
    a time and output limit: a hang, flood or crash removes only that candidate.
 4. Clusters of identical traces; ranking = cluster size desc, then lint-clean, then earlier index.
+   With `demote_degenerate`, clusters whose trace is degenerate come after all others whatever
+   their size: "undefined" (every output bit x/z at every sample: the outputs are never driven)
+   last, "constant" (no output ever changes although the data inputs do) before it. Small models
+   produce such answers often and alike (`assign out = 0;`, an undriven output), so they win a
+   pure size vote; a task whose right answer is constant has no data inputs or loses only to
+   clusters that at least react to their inputs.
 
 Nothing is cached between calls; `workers` threads simulate in parallel (each run in its own dir).
 """
@@ -157,6 +163,7 @@ class Bench:
     reset_active_low: bool
     cycles: int
     out_bits: int
+    data_inputs: int = 0  # inputs other than clock and reset
 
 
 def _lit(width: int, value: int) -> str:
@@ -221,7 +228,7 @@ def make_testbench(ports: Signature, top: str, *, seed: int = 0, cycles: int = 2
             body.append(f"    cyc = {i}; " + " ".join(vector(kind)) + " #1 sample; #4;")
     body += [f'    $display("{MARK} END");', "    $finish;", "  end"]
     L += body + ["endmodule", ""]
-    return Bench("\n".join(L), clock, reset, low, len(kinds), sum(p.width for p in outs))
+    return Bench("\n".join(L), clock, reset, low, len(kinds), sum(p.width for p in outs), len(data))
 
 
 # --- simulating and clustering -----------------------------------------------------------------
@@ -233,6 +240,7 @@ class Behaviour:
     trace: str | None = None  # sha256 of the marked lines
     seconds: float = 0.0
     detail: str = ""
+    degenerate: str | None = None  # None | "constant" | "undefined" (see the module's docstring)
 
 
 @dataclass
@@ -253,6 +261,10 @@ class Consensus:
     def cluster_size(self, index: int) -> int:
         return len(self.cluster_of(index))
 
+    def cluster_rank(self, index: int) -> int:
+        """Position of the index's cluster in the preference order (len(clusters) when in none)."""
+        return next((k for k, c in enumerate(self.clusters) if index in c), len(self.clusters))
+
     def summary(self) -> dict:
         """A JSON-friendly account for reports."""
         st = Counter(b.status for b in self.behaviours.values())
@@ -261,6 +273,7 @@ class Consensus:
                 "clock": self.bench.clock if self.bench else None,
                 "reset": self.bench.reset if self.bench else None,
                 "clusters": self.clusters, "cluster_sizes": [len(c) for c in self.clusters],
+                "degenerate": [self.behaviours[c[0]].degenerate for c in self.clusters],
                 "status": dict(st), "seconds": round(self.seconds, 3)}
 
 
@@ -286,12 +299,26 @@ def simulate(index: int, source: str, bench: Bench, top: str, wall_s: float = 5.
         return Behaviour(index, status, seconds=time.monotonic() - t0, detail=sim.output[-300:])
     lines = [ln for ln in sim.stdout.splitlines() if ln.startswith(MARK)]
     digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
-    return Behaviour(index, "ok", digest, time.monotonic() - t0)
+    return Behaviour(index, "ok", digest, time.monotonic() - t0, degenerate=degeneracy(lines, bench))
+
+
+def degeneracy(lines: list[str], bench: Bench) -> str | None:
+    """"undefined" when every sampled output bit is x or z; "constant" when the bench varies data
+    inputs and no output value ever changes; else None."""
+    values = [ln.split()[2:] for ln in lines if not ln.endswith(" END")]
+    if not values or not bench.out_bits:
+        return None
+    bits = "".join("".join(v) for v in values).lower()
+    if bits and not bits.strip("xz"):
+        return "undefined"
+    if bench.data_inputs and all(v == values[0] for v in values):
+        return "constant"
+    return None
 
 
 def functional_consensus(sources: list[str | None], top: str, *, interface: str | None = None,
                          lint_clean: list[bool] | None = None, seed: int = 0, cycles: int = 200,
-                         workers: int = 2, wall_s: float = 5.0) -> Consensus:
+                         workers: int = 2, wall_s: float = 5.0, demote_degenerate: bool = True) -> Consensus:
     """Cluster `sources` (full Verilog of each candidate, None where there is none) by behaviour.
 
     `interface`: a module header from the spec; when its ports parse they define the bench,
@@ -330,16 +357,19 @@ def functional_consensus(sources: list[str | None], top: str, *, interface: str 
     for i in todo:
         if i not in behaviours:
             b = behaviours[first[sources[i]]]
-            behaviours[i] = Behaviour(i, b.status, b.trace, 0.0, "same source as candidate " + str(b.index))
+            behaviours[i] = Behaviour(i, b.status, b.trace, 0.0, "same source as candidate " + str(b.index),
+                                      b.degenerate)
     groups: dict[str, list[int]] = {}
     for i in sorted(behaviours):
         b = behaviours[i]
         if b.status == "ok":
             groups.setdefault(b.trace, []).append(i)
     lint = lint_clean or [False] * len(sources)
-    clusters = sorted(groups.values(), key=lambda c: (-len(c), c[0]))
-    size = {i: len(c) for c in clusters for i in c}
-    ranking = sorted(size, key=lambda i: (-size[i], not lint[i], i))
+    demote = {None: 0, "constant": 1, "undefined": 2}
+    rank = {c[0]: demote[behaviours[c[0]].degenerate] if demote_degenerate else 0 for c in groups.values()}
+    clusters = sorted(groups.values(), key=lambda c: (rank[c[0]], -len(c), c[0]))
+    order = {i: (rank[c[0]], -len(c)) for c in clusters for i in c}
+    ranking = sorted(order, key=lambda i: (order[i], not lint[i], i))
     return Consensus(ranking, clusters, dict(sorted(behaviours.items())), want, origin, bench,
                      time.monotonic() - t0)
 
@@ -374,7 +404,8 @@ def select_candidate(cands, top: str, *, interface: str | None = None, seed: int
                                 lint_clean=[c.check.lint_clean for c in voters])
     pos = {c.index: k for k, c in enumerate(voters)}
     size = {c.index: cons.cluster_size(pos[c.index]) for c in voters}
-    pick = max(group, key=lambda c: (size.get(c.index, 0), -c.check.lint_warnings, -c.index))
+    rank = {c.index: cons.cluster_rank(pos[c.index]) for c in voters}
+    pick = min(group, key=lambda c: (rank.get(c.index, len(cons.clusters)), c.check.lint_warnings, c.index))
     info = cons.summary()
     # report candidate indices, not positions among the voters
     info["clusters"] = [[voters[k].index for k in cl] for cl in cons.clusters]

@@ -39,7 +39,7 @@ BENCHES = {  # name -> folder under --bench-root
     "verilogeval-v1-human": "verilog-eval-v1", "verilogeval-v1-machine": "verilog-eval-v1",
     "rtllm-v1.1": "rtllm-v1.1",
 }
-METRICS = ("pass@1", "compile_clean_pick", "consensus_pick", "pass@n")
+METRICS = ("pass@1", "compile_clean_pick", "consensus_pick", "consensus_nd_pick", "pass@n")
 
 
 def read_samples(path: Path) -> dict[str, list[dict]]:
@@ -75,22 +75,31 @@ def task_scores(bench, task, rows: list[dict], *, workers: int, seed: int, cycle
     sources = [bench.candidate_source(task, r["completion"]) for r in rows]
     t0 = time.monotonic()
     cons = functional_consensus(sources, task.top, interface=task.interface, workers=workers, seed=seed,
-                                cycles=cycles)
+                                cycles=cycles, demote_degenerate=True)
     secs = time.monotonic() - t0
-    if cons.clusters:
-        top = len(cons.clusters[0])
-        tied = [cl for cl in cons.clusters if len(cl) == top]
-        cons_pick = statistics.fmean(statistics.fmean(passed[i] for i in cl) for cl in tied)
-        fallback = False
-    else:
-        cons_pick, fallback = clean_pick, True
+    fallback = not cons.clusters
+    # the plain vote (size only) and the default (degenerate traces last) from the same simulations
+    degen = {i: cons.behaviours[c[0]].degenerate for c in cons.clusters for i in c}
+    demote = {None: 0, "constant": 1, "undefined": 2}
+    plain = expected_pick(cons.clusters, passed, lambda cl: -len(cl), clean_pick)
+    nd = expected_pick(cons.clusters, passed, lambda cl: (demote[degen[cl[0]]], -len(cl)), clean_pick)
     return {"task_id": task.task_id, "n": n, "c": c, "pass@1": c / n, "compile_clean_pick": clean_pick,
-            "consensus_pick": cons_pick, "pass@n": float(c > 0), "fallback": fallback,
+            "consensus_pick": plain, "consensus_nd_pick": nd, "pass@n": float(c > 0), "fallback": fallback,
+            "degenerate": [degen[cl[0]] for cl in cons.clusters],
             "n_compile_clean": len(clean), "cluster_sizes": [len(cl) for cl in cons.clusters],
             "cluster_pass": [[int(passed[i]) for i in cl] for cl in cons.clusters[:5]],
             "status": cons.summary()["status"], "interface_from": cons.interface_from,
             "clock": cons.bench.clock if cons.bench else None, "reset": cons.bench.reset if cons.bench else None,
             "seconds": round(secs, 3)}
+
+
+def expected_pick(clusters: list[list[int]], passed: list[bool], key, fallback: float) -> float:
+    """Expected pass of a uniform pick among the members of the clusters tied for the best `key`."""
+    if not clusters:
+        return fallback
+    best = min(key(cl) for cl in clusters)
+    tied = [cl for cl in clusters if key(cl) == best]
+    return statistics.fmean(statistics.fmean(passed[i] for i in cl) for cl in tied)
 
 
 def mean(xs) -> float:
@@ -132,6 +141,8 @@ def evaluate_run(run: Path, benches: list[str], bench_root: Path, *, workers: in
                 "fallback_tasks": sum(t["fallback"] for t in per_task),
                 "tasks_consensus_better": sum(t["consensus_pick"] > t["compile_clean_pick"] + 1e-9 for t in per_task),
                 "tasks_consensus_worse": sum(t["consensus_pick"] < t["compile_clean_pick"] - 1e-9 for t in per_task),
+                "tasks_nd_better": sum(t["consensus_nd_pick"] > t["compile_clean_pick"] + 1e-9 for t in per_task),
+                "tasks_nd_worse": sum(t["consensus_nd_pick"] < t["compile_clean_pick"] - 1e-9 for t in per_task),
                 "seconds_per_task": round(wall / max(1, len(per_task)), 3),
                 "consensus_seconds_per_task": round(mean(t["seconds"] for t in per_task), 3),
                 "benchmark_sha": bench.content_hash(), "samples": str(f.relative_to(REPO) if f.is_relative_to(REPO) else f),
@@ -149,20 +160,26 @@ def markdown(result: dict) -> str:
              f"Command: `{result['command']}`  ", f"Commit: `{p['git_commit']}`  ",
              "Tools: " + ", ".join(f"{k} {v}" for k, v in p["tool_versions"].items()) + "  ",
              f"Isolation: {p['isolation']}  ", f"Stimulus: seed {result['seed']}, {result['cycles']} cycles/vectors", "",
-             "| benchmark | tasks | pass@1 (random) | compile-clean pick | consensus pick | pass@n | fallback tasks "
-             "| better / worse tasks | s/task |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| benchmark | tasks | pass@1 (random) | compile-clean pick | consensus pick (size only) "
+             "| consensus pick (degenerate last) | pass@n | fallback tasks | better / worse tasks | s/task |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, r in result["benchmarks"].items():
         lines.append(f"| {name} | {r['n_tasks']} | {100 * r['pass@1']:.1f}% | {100 * r['compile_clean_pick']:.1f}% | "
-                     f"**{100 * r['consensus_pick']:.1f}%** | {100 * r['pass@n']:.1f}% | {r['fallback_tasks']} | "
-                     f"{r['tasks_consensus_better']} / {r['tasks_consensus_worse']} | {r['seconds_per_task']:.2f} |")
+                     f"{100 * r['consensus_pick']:.1f}% | **{100 * r['consensus_nd_pick']:.1f}%** | "
+                     f"{100 * r['pass@n']:.1f}% | {r['fallback_tasks']} | "
+                     f"{r['tasks_consensus_better']} / {r['tasks_consensus_worse']}; "
+                     f"{r['tasks_nd_better']} / {r['tasks_nd_worse']} | {r['seconds_per_task']:.2f} |")
     m = result["mean"]
     lines.append(f"| **mean** | | {100 * m['pass@1']:.1f}% | {100 * m['compile_clean_pick']:.1f}% | "
-                 f"**{100 * m['consensus_pick']:.1f}%** | {100 * m['pass@n']:.1f}% | | | {m['seconds_per_task']:.2f} |")
-    lines += ["", "`better / worse tasks`: tasks where the consensus pick's expected pass is above / below the "
-              "compile-clean random pick's. `fallback tasks`: no candidate finished the consensus bench, so the "
-              "compile-clean pick is used. s/task: wall seconds per task for the consensus (parse, compile, "
-              f"simulate; {result['workers']} worker threads).", ""]
+                 f"{100 * m['consensus_pick']:.1f}% | **{100 * m['consensus_nd_pick']:.1f}%** | "
+                 f"{100 * m['pass@n']:.1f}% | | | {m['seconds_per_task']:.2f} |")
+    lines += ["", "`size only`: the biggest behaviour cluster wins. `degenerate last` (the default of "
+              "`rtlgen generate`): clusters whose outputs are never driven (all x/z) or never change while the "
+              "data inputs do come after all others. Both from the same simulations. "
+              "`better / worse tasks`: tasks where the pick's expected pass is above / below the "
+              "compile-clean random pick's (size only; degenerate last). `fallback tasks`: no candidate finished "
+              "the consensus bench, so the compile-clean pick is used. s/task: wall seconds per task for the "
+              f"consensus (parse, compile, simulate; {result['workers']} worker threads).", ""]
     return "\n".join(lines)
 
 

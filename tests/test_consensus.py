@@ -166,8 +166,27 @@ def test_select_eval_script_on_a_fixture_run(tmp_path):
     assert rc == 0
     res = json.loads(out.with_suffix(".json").read_text())["benchmarks"]["verilogeval-v2-spec"]
     assert res["pass@1"] == 0.5 and res["compile_clean_pick"] == pytest.approx(2 / 3, abs=1e-4)
-    assert res["consensus_pick"] == 1.0 and res["pass@n"] == 1.0
+    assert res["consensus_pick"] == res["consensus_nd_pick"] == 1.0 and res["pass@n"] == 1.0
     assert res["per_task"][0]["cluster_sizes"] == [2, 1]
     assert "consensus pick" in out.with_suffix(".md").read_text()
     assert select_eval.main(["--run", str(tmp_path / "nope"), "-o", str(out), "--bench", "verilogeval-v2-spec",
                              "--bench-root", str(tmp_path)]) == 2
+
+
+def test_degenerate_behaviours_come_last():
+    """Three answers that ignore their inputs (different code, same constant 0) against two that
+    compute the AND: the size-only vote takes the constant, the default ranks it after."""
+    zeros = ["module TopModule(input a, input b, output y);\n  assign y = 1'b0;\nendmodule\n",
+             "module TopModule(input a, input b, output y);\n  assign y = a & ~a;\nendmodule\n",
+             "module TopModule(input a, input b, output reg y);\n  always @(*) y = a & 1'b0;\nendmodule\n"]
+    undriven = "module TopModule(input a, input b, output y);\n  wire t;\n  assign y = t;\nendmodule\n"
+    cands = zeros + [undriven, undriven.replace("wire t;", "wire t, u;"), AND_A, AND_B]
+    plain = functional_consensus(cands, "TopModule", demote_degenerate=False)
+    assert plain.clusters[0] == [0, 1, 2] and plain.ranking[0] == 0
+    cons = functional_consensus(cands, "TopModule")
+    assert cons.clusters == [[5, 6], [0, 1, 2], [3, 4]]
+    assert [cons.behaviours[c[0]].degenerate for c in cons.clusters] == [None, "constant", "undefined"]
+    # no data inputs: a constant output is the design, not a degenerate answer
+    const = functional_consensus(["module TopModule(output one);\n  assign one = 1'b1;\nendmodule\n"] * 2,
+                                 "TopModule")
+    assert const.behaviours[0].degenerate is None and const.clusters == [[0, 1]]
