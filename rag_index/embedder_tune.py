@@ -333,8 +333,8 @@ def measure(cfg: TuneConfig, train: list[Snippet], held: list[Snippet], tuned_di
 
     pairs, dev_ids, test_ids = eval_sets(train, held, cfg)
     cache = cfg.cache_dir or None
-    base = Embedder(cfg.base, cache_dir=cache)
-    tuned = Embedder(str(tuned_dir), cache_dir=cache)
+    base = Embedder(cfg.base, device=cfg.device, cache_dir=cache)
+    tuned = Embedder(str(tuned_dir), device=cfg.device, cache_dir=cache)
     if tuned.key == base.key:  # the cache is keyed by this: the tuned model would read base vectors
         raise UserError(f"the tuned embedder in {tuned_dir} is indistinguishable from the base on the probe "
                         f"sentence (too few steps or learning_rate too small); nothing to measure")
