@@ -9,10 +9,10 @@ installed (e.g. on the GPU machine with PYTHONPATH set): the same `rag_index.emb
     # the same through this script
     .venv/bin/python scripts/tune_embedder.py out=runs/embedder/minilm-real data=data/real/modules.jsonl \
         max_train_pairs=640 eval_distractors=900
-    # GPU: every training pair, full-length texts, larger batches (the measurement needs faiss there)
+    # GPU (not needed: the CPU run takes ~10 min; more pairs of the corpus's AST descriptions overfit
+    # that style, see results/rag/embedder/README.md). The measurement needs faiss and datasets there.
     python3 scripts/tune_embedder.py device=cuda threads=0 out=$OUT/model data=.carry/d/modules.jsonl \
-        max_train_pairs=0 epochs=2 batch_size=128 train_max_seq_length=256 learning_rate=5e-5 \
-        eval_distractors=3000 report=$OUT/recall.json
+        report=$OUT/recall.json
 """
 
 from __future__ import annotations
