@@ -65,8 +65,36 @@ def test_render_uses_chat_template_when_present(tmp_path):
     plain = AutoTokenizer.from_pretrained(build_tiny_llama(tmp_path / "p", chat=False))
     p = build_prompt(SPEC)
     text = render(p, chat)
-    assert text.startswith("<|im_start|>system") and text.endswith("<|im_start|>assistant\n")
-    assert render(p, plain) == p.plain and "<|im_start|>" not in p.plain
+    # healed: the model writes the newline that ends the generation prompt (see render's docstring)
+    assert text.startswith("<|im_start|>system") and text.endswith("<|im_start|>assistant")
+    assert render(p, plain) == p.plain.removesuffix("\n") and "<|im_start|>" not in p.plain
+
+
+def test_rendered_prompt_is_a_token_prefix_of_the_trained_conversation(tmp_path):
+    """Train and infer agree token by token: what `render` feeds the model is a prefix of how round 2
+    tokenizes the whole conversation, for both task kinds. Without healing, a code-complete answer
+    (an indented body) merges with the prompt's last newline and the prompt is not a prefix."""
+    from transformers import AutoTokenizer
+
+    from finetune.round2 import inference_format
+    from finetune.tiny import build_tiny_model
+    from rtlgen.prompts import Prompt
+
+    body = "  assign y = a & b;\n  always @(posedge clk) begin\n    q <= d;\n  end\nendmodule\n"
+    tok = AutoTokenizer.from_pretrained(build_tiny_model(tmp_path / "t", ["module m(input a, output y);\n" + body] * 40,
+                                                         vocab_size=300, hidden=16, layers=1, heads=2))
+    ids = lambda text: tok(text, add_special_tokens=False)["input_ids"]  # noqa: E731
+    cases = [("code-complete", "An AND gate.\n\nmodule TopModule(input a, input b, output y);", body),
+             ("spec-to-rtl", SPEC, "module TopModule(input a, input b, output y);\n" + body)]
+    for kind, prompt, completion in cases:
+        msgs, answer = inference_format(prompt, completion, kind)
+        full = tok.apply_chat_template(msgs + [{"role": "assistant", "content": answer}], tokenize=False)
+        healed = render(Prompt(msgs, kind, "TopModule"), tok)
+        assert full.startswith(healed)
+        assert ids(full)[:len(ids(healed))] == ids(healed), f"{kind}: prompt tokens are not a prefix"
+        if kind == "code-complete":
+            unhealed = healed + "\n"
+            assert ids(full)[:len(ids(unhealed))] != ids(unhealed), "this tokenizer should merge newline+indent"
 
 
 def test_repair_prompt_has_failed_answer_and_errors():
