@@ -11,23 +11,7 @@ import os
 import re
 
 from data_pipeline.util import strip_comments
-
-_CLOCK = re.compile(r"^(i_|in_)?(clk|clock|aclk|clk_i|clk_in|sys_clk|i_clk|hclk|pclk|wb_clk_i|s_axi_aclk|m_axi_aclk)$|(^|_)clk($|_i$|_in$)", re.I)
-_RESET = re.compile(r"(^|_)(a?rst|a?reset|rstn|resetn|nrst|nreset|areset|arst)(_?n|_?b|_ni|_i|_in)?($|_)", re.I)
-_ACTIVE_LOW = re.compile(r"(_n|n|_b|_ni)$|^n", re.I)
-
-
-def is_clock(name: str) -> bool:
-    return bool(_CLOCK.search(name))
-
-
-def is_reset(name: str) -> bool:
-    return bool(_RESET.search(name)) and not is_clock(name)
-
-
-def reset_active_low(name: str) -> bool:
-    base = re.sub(r"^(i_|in_)|(_i|_in)$", "", name.lower())
-    return bool(_ACTIVE_LOW.search(base)) and base not in ("rst", "reset", "areset", "arst")
+from eval.signals import is_clock, is_reset, reset_active_low
 
 
 def analyze(code: str) -> dict:

@@ -17,7 +17,8 @@ import re
 import shutil
 from pathlib import Path
 
-from data_pipeline.describe import is_clock, is_reset, port_lines, reset_active_low
+from data_pipeline.describe import port_lines
+from eval.signals import is_clock, is_reset, reset_active_low
 from eval.sandbox import RunDir
 
 # Our own wording (not VerilogEval's header sentence: copying it made short prompts score Rouge-L

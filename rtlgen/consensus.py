@@ -42,28 +42,11 @@ from pathlib import Path
 
 from eval.extract import strip_comments
 from eval.sandbox import Limits, RunDir, forbidden_system_tasks
+from eval.signals import is_clock, is_reset, reset_active_low
 from eval.simulators import iverilog_compile, vvp_run
 
 TB_TOP = "rtlgen_consensus_tb"
 MARK = "#RTLGEN-C"  # prefix of the lines the bench prints; other output is not part of the trace
-
-_CLOCK = re.compile(r"^(i_|in_)?(clk|clock|aclk|hclk|pclk|sys_clk|clk_in|clk_i)$|(^|_)clk($|_i$|_in$)", re.I)
-_RESET = re.compile(r"(^|_)(a?rst|a?reset|rstn|resetn|nrst|nreset|areset|arst)(_?n|_?b|_ni|_i|_in)?($|_)", re.I)
-_ACTIVE_LOW = re.compile(r"(_n|n|_b|_ni)$|^n", re.I)
-
-
-def is_clock(name: str) -> bool:
-    return bool(_CLOCK.search(name))
-
-
-def is_reset(name: str) -> bool:
-    return bool(_RESET.search(name)) and not is_clock(name)
-
-
-def reset_active_low(name: str) -> bool:
-    """rst_n, resetn, nreset, arst_b … are active low; rst, reset, areset, arst are active high."""
-    base = re.sub(r"^(i_|in_)|(_i|_in)$", "", name.lower())
-    return bool(_ACTIVE_LOW.search(base)) and base not in ("rst", "reset", "areset", "arst")
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from eval.errors import UserError
-from rtlgen.consensus import (Port, functional_consensus, interface_ports, make_testbench, parse_ports,
-                              reset_active_low)
+from eval.signals import reset_active_low
+from rtlgen.consensus import Port, functional_consensus, interface_ports, make_testbench, parse_ports
 from rtlgen.generate import GenerateConfig, generate_rtl
 
 REPO = Path(__file__).resolve().parents[1]
