@@ -37,8 +37,7 @@ import re
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 from eval.extract import strip_comments
 from eval.sandbox import Limits, RunDir, forbidden_system_tasks
