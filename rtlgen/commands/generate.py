@@ -29,6 +29,8 @@ def register(app: typer.Typer) -> None:
         temperature: Optional[float] = typer.Option(None, "--temperature"),
         max_new_tokens: Optional[int] = typer.Option(None, "--max-new-tokens"),
         rag: Optional[str] = typer.Option(None, "--rag", help="retrieval index built by `rtlgen rag build`"),
+        select: Optional[str] = typer.Option(None, "--select", help="tie-break among equally good candidates: "
+                                             "consensus (default: the behaviour most candidates share) or first"),
         device: Optional[str] = typer.Option(None, "--device", help="auto, cpu, cuda, cuda:1…"),
         dtype: Optional[str] = typer.Option(None, "--dtype", help="auto, bf16, fp16, fp32"),
         config: Optional[Path] = typer.Option(None, "--config", help="YAML with GenerateConfig keys"),
@@ -50,7 +52,7 @@ def register(app: typer.Typer) -> None:
         log = (lambda *a: None) if quiet else (lambda msg: console.print(msg, highlight=False))
         flags = {"model": model, "n": n, "tb": tb, "tb_top": tb_top, "repair_rounds": repair, "top": top,
                  "backend": backend, "endpoint": endpoint, "shots": shots, "temperature": temperature,
-                 "max_new_tokens": max_new_tokens, "rag": rag, "device": device, "dtype": dtype}
+                 "max_new_tokens": max_new_tokens, "rag": rag, "device": device, "dtype": dtype, "select": select}
         overrides = [f"{k}={json.dumps(v)}" for k, v in flags.items() if v is not None]
         if adapter:
             overrides.append(f"adapters={json.dumps(list(adapter))}")
