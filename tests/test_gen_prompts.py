@@ -65,9 +65,11 @@ def test_render_uses_chat_template_when_present(tmp_path):
     plain = AutoTokenizer.from_pretrained(build_tiny_llama(tmp_path / "p", chat=False))
     p = build_prompt(SPEC)
     text = render(p, chat)
-    # healed: the model writes the newline that ends the generation prompt (see render's docstring)
-    assert text.startswith("<|im_start|>system") and text.endswith("<|im_start|>assistant")
-    assert render(p, plain) == p.plain.removesuffix("\n") and "<|im_start|>" not in p.plain
+    assert text.startswith("<|im_start|>system") and text.endswith("<|im_start|>assistant\n")
+    assert render(p, plain) == p.plain and "<|im_start|>" not in p.plain
+    # code completion is healed: the model writes the newline that ends the generation prompt
+    cc = build_prompt("An AND gate.\n\nmodule TopModule(input a, input b, output y);", kind="code-complete")
+    assert render(cc, chat).endswith("<|im_start|>assistant") and render(cc, plain) == cc.plain.removesuffix("\n")
 
 
 def test_rendered_prompt_is_a_token_prefix_of_the_trained_conversation(tmp_path):

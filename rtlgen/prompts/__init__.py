@@ -163,18 +163,19 @@ def build_repair_prompt(base: Prompt, code: str, errors: str, *, max_error_chars
 def render(prompt: Prompt, tokenizer=None) -> str:
     """Text that goes into a completion model: the chat template when the tokenizer has one.
 
-    Token healing: without an answer prefix the text stops *before* its final newline and the model
-    writes that newline itself. Byte-level BPE merges a newline with the indentation after it
-    ("\n  assign" is one pre-token), so a trained answer that starts with an indented line never
-    shows the model a lone "\n" token; a prompt that ends in one asks for a continuation it has not
-    seen (our code-complete answers did exactly that until this healing: the model rewrote the
-    whole module instead of its body). Ending on the token before keeps inference on the training
-    tokenization; the answer then starts with the newline, which extraction strips."""
+    Token healing for code completion: the text stops *before* its final newline and the model writes
+    that newline itself. A code-complete answer is a module body whose first line is indented, and
+    byte-level BPE merges a newline with the indentation after it ("\n  assign" is one pre-token),
+    so round 2 never showed the model a lone "\n" token before a body; a prompt that ends in one
+    asks for a continuation it has not seen (the model then rewrote the whole module, header
+    included, instead of its body). Spec-to-RTL answers start with "[BEGIN]", which never merges
+    with the newline, so their prompts keep it: healing them measured worse (VerilogEval v2
+    spec-to-rtl sampled syntax 50.4% → 43.7%, `results/train/README.md`, run 5)."""
     if tokenizer is not None and getattr(tokenizer, "chat_template", None):
         text = tokenizer.apply_chat_template(prompt.messages, tokenize=False, add_generation_prompt=True)
     else:
         text = prompt.plain
-    if not prompt.prefix and text.endswith("\n"):
+    if prompt.kind == "code-complete" and not prompt.prefix and text.endswith("\n"):
         text = text[:-1]
     return text + prompt.prefix
 
