@@ -169,8 +169,9 @@ def render(prompt: Prompt, tokenizer=None) -> str:
     so round 2 never showed the model a lone "\n" token before a body; a prompt that ends in one
     asks for a continuation it has not seen (the model then rewrote the whole module, header
     included, instead of its body). Spec-to-RTL answers start with "[BEGIN]", which never merges
-    with the newline, so their prompts keep it: healing them measured worse (VerilogEval v2
-    spec-to-rtl sampled syntax 50.4% → 43.7%, `results/train/README.md`, run 5)."""
+    with the newline, so their prompts keep it: healing them too measured mixed to worse on VerilogEval
+    v2 spec-to-rtl (run 5: greedy syntax 56.4 → 61.5% but greedy pass@1 5.1 → 4.5%, sampled syntax
+    50.4 → 43.7%, pass@10 10.8 → 9.8%; `results/train/README.md`)."""
     if tokenizer is not None and getattr(tokenizer, "chat_template", None):
         text = tokenizer.apply_chat_template(prompt.messages, tokenize=False, add_generation_prompt=True)
     else:
