@@ -4,6 +4,7 @@ model directory. Built in seconds, no hub access."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 CHAT_TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
@@ -48,3 +49,36 @@ def build_tiny_llama(out: Path, *, chat: bool = True, vocab: int = 320, kv_heads
         model.lm_head.weight.mul_(4.0) if not cfg.tie_word_embeddings else model.model.embed_tokens.weight.mul_(4.0)
     model.save_pretrained(out)
     return out
+
+
+@contextlib.contextmanager
+def chat_server(answer, tokens_per_choice: int = 20):
+    """A real local HTTP endpoint speaking OpenAI's /chat/completions: `answer(body)` gives the text of
+    each requested choice (a list), or one text repeated for `n`. Yields the base URL."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            texts = answer(body)
+            if isinstance(texts, str):
+                texts = [texts] * body.get("n", 1)
+            data = json.dumps({"choices": [{"message": {"content": t}, "finish_reason": "stop"} for t in texts],
+                               "usage": {"completion_tokens": tokens_per_choice * len(texts)}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
+    finally:
+        srv.shutdown()
+        srv.server_close()

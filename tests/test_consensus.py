@@ -7,13 +7,12 @@ small fixture run in the VerilogEval v2 layout."""
 import gzip
 import json
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from eval.errors import UserError
+from gen_helpers import chat_server
 from eval.signals import reset_active_low
 from rtlgen.consensus import Port, functional_consensus, interface_ports, make_testbench, parse_ports
 from rtlgen.generate import GenerateConfig, generate_rtl
@@ -99,32 +98,16 @@ def test_ports_must_match_the_interface():
     assert empty.clusters == [] and empty.ranking == []
 
 
-class _ThreeAnswers(BaseHTTPRequestHandler):
+def _three_answers(body):
     """n choices per request: one wrong design first, then two right ones written differently."""
-
-    def log_message(self, *a):
-        pass
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        texts = ["[BEGIN]\n" + OR_C + "[DONE]", "[BEGIN]\n" + AND_A + "[DONE]", "[BEGIN]\n" + AND_B + "[DONE]"]
-        n = body.get("n", 1)
-        data = json.dumps({"choices": [{"message": {"content": texts[i % 3]}, "finish_reason": "stop"}
-                                       for i in range(n)],
-                           "usage": {"completion_tokens": 20 * n}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+    texts = ["[BEGIN]\n" + OR_C + "[DONE]", "[BEGIN]\n" + AND_A + "[DONE]", "[BEGIN]\n" + AND_B + "[DONE]"]
+    return [texts[i % 3] for i in range(body.get("n", 1))]
 
 
 @pytest.fixture()
 def three_answers():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _ThreeAnswers)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown()
-    srv.server_close()
+    with chat_server(_three_answers) as url:
+        yield url
 
 
 def test_generate_picks_the_majority_behaviour(three_answers):

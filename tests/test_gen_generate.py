@@ -4,14 +4,12 @@ that the model's answers are scripted and the repair path is exercised determini
 
 import json
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gen_helpers import build_tiny_llama  # noqa: E402
+from gen_helpers import build_tiny_llama, chat_server  # noqa: E402
 
 from eval.benchmarks import Task  # noqa: E402
 from rtlgen.cli import main  # noqa: E402
@@ -57,37 +55,24 @@ def test_guess_top():
     assert guess_top("make an adder") == "TopModule"
 
 
-class _Scripted(BaseHTTPRequestHandler):
+class _Scripted:
     """Answers the first question with a wrong design, any repair request with the right one."""
 
     seen: list = []
 
-    def log_message(self, *a):
-        pass
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+    @staticmethod
+    def answer(body):
         msgs = body["messages"]
         _Scripted.seen.append(msgs)
         repair = len(msgs) > 2
-        text = ("Fixed:\n[BEGIN]\n" + GOOD + "[DONE]") if repair else ("[BEGIN]\n" + WRONG.replace("endmodule\n", ""))
-        n = body.get("n", 1)
-        data = json.dumps({"choices": [{"message": {"content": text}, "finish_reason": "stop"}] * n,
-                           "usage": {"completion_tokens": 20 * n}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        return ("Fixed:\n[BEGIN]\n" + GOOD + "[DONE]") if repair else ("[BEGIN]\n" + WRONG.replace("endmodule\n", ""))
 
 
 @pytest.fixture()
 def scripted():
     _Scripted.seen = []
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown()
-    srv.server_close()
+    with chat_server(_Scripted.answer) as url:
+        yield url
 
 
 def test_repair_loop_fixes_design_with_testbench(scripted, tmp_path):

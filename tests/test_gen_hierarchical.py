@@ -9,13 +9,12 @@ checked one by one."""
 import json
 import re
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from eval.errors import UserError
+from gen_helpers import chat_server
 from rtlgen.cli import main
 from rtlgen.generate import GenerateConfig
 from rtlgen.hierarchical import assemble, load_plan, plan_from_dict, run_plan, write_results
@@ -38,7 +37,7 @@ FIRST = {
 assert FIRST["oc_dma_req"] != RTL["oc_dma_req"] and FIRST["oc_tag_store"] != RTL["oc_tag_store"]
 
 
-class _Scripted(BaseHTTPRequestHandler):
+class _Scripted:
     """Per block (read from the prompt): FIRST on a first request, the reference RTL on a repair.
     Plan requests (the decompose prompt) get `plans` in turn."""
 
@@ -48,42 +47,28 @@ class _Scripted(BaseHTTPRequestHandler):
     repairs: dict = {}
     prompts: dict = {}
 
-    def log_message(self, *a):
-        pass
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+    @staticmethod
+    def answer(body):
         msgs = body["messages"]
         first_user = next(m["content"] for m in msgs if m["role"] == "user")
         if "hardware architect" in msgs[0]["content"]:
             _Scripted.log.append(("plan", len(msgs) > 2))
-            text = "[BEGIN]\n" + _Scripted.plans.pop(0) + "\n[DONE]"
-        else:
-            name = re.search(r"Write the module `(\w+)`", first_user).group(1)
-            repair = len(msgs) > 2
-            _Scripted.log.append((name, repair))
-            _Scripted.prompts.setdefault(name, first_user)
-            if repair:
-                _Scripted.repairs[name] = msgs[-1]["content"]
-            code = _Scripted.answers[name][1 if repair else 0]
-            text = "Here it is:\n[BEGIN]\n" + code + "\n[DONE]"
-        n = body.get("n", 1)
-        data = json.dumps({"choices": [{"message": {"content": text}, "finish_reason": "stop"}] * n,
-                           "usage": {"completion_tokens": 50 * n}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+            return "[BEGIN]\n" + _Scripted.plans.pop(0) + "\n[DONE]"
+        name = re.search(r"Write the module `(\w+)`", first_user).group(1)
+        repair = len(msgs) > 2
+        _Scripted.log.append((name, repair))
+        _Scripted.prompts.setdefault(name, first_user)
+        if repair:
+            _Scripted.repairs[name] = msgs[-1]["content"]
+        code = _Scripted.answers[name][1 if repair else 0]
+        return "Here it is:\n[BEGIN]\n" + code + "\n[DONE]"
 
 
 @pytest.fixture()
 def server():
     _Scripted.log, _Scripted.plans, _Scripted.answers, _Scripted.repairs, _Scripted.prompts = [], [], {}, {}, {}
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown()
-    srv.server_close()
+    with chat_server(_Scripted.answer, tokens_per_choice=50) as url:
+        yield url
 
 
 def test_offload_controller_plan_bottom_up_with_repairs(server, tmp_path):
