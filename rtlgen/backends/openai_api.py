@@ -114,7 +114,9 @@ class OpenAIBackend(Backend):
             body["messages"] = prompt.messages
             data = self._post("/chat/completions", body)
         else:
-            body["prompt"] = prompt.plain + getattr(prompt, "prefix", "")
+            from rtlgen.prompts import render
+
+            body["prompt"] = render(prompt)  # plain text, code completion token-healed, answer prefix appended
             data = self._post("/completions", body)
         choices = data.get("choices")
         if not isinstance(choices, list):
