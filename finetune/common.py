@@ -150,6 +150,7 @@ def common_args(cfg: TrainCommon) -> dict:
         logging_strategy="steps", logging_steps=cfg.logging_steps, logging_first_step=True,
         report_to=report,
         disable_tqdm=True, dataloader_num_workers=cfg.dataloader_workers,
+        dataset_num_proc=cfg.dataset_workers or None,
     )
     args.update(cfg.extra_args)
     return args

@@ -52,6 +52,9 @@ class TrainCommon:
     progress: bool = True
     lora: LoraSettings = field(default_factory=LoraSettings)
     dataloader_workers: int = 0
+    # processes for trl's dataset preparation (chat template, tokenization, packing): run 5's 46k-row
+    # round 2 spent ~180 s single-process there before its first step. 0 = in-process.
+    dataset_workers: int = 0
     # seconds to sleep after each optimizer step; 0 in real runs. The kill/resume test uses it to get a
     # deterministic window in which to SIGKILL a run between two checkpoints.
     throttle_s: float = 0.0

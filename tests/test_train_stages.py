@@ -232,10 +232,10 @@ def test_dpo_pairs_are_posed_in_the_sampling_prompt(env, tmp_path):
     assert chosen.startswith("[BEGIN]\nmodule TopModule") and "[DONE]" in chosen
 
 
-def _packed_trainer(env, name: str, layout: str, max_length: int = 2048):
+def _packed_trainer(env, name: str, layout: str, max_length: int = 2048, extra: list[str] | None = None):
     cfg = load_config(Round2Config, None, h.tiny_overrides(env["model"], env["root"] / name, max_steps=1,
                                                             data=str(env["r2"]))
-                      + ["packing=true", f"max_length={max_length}", f"packing_layout={layout}"])
+                      + ["packing=true", f"max_length={max_length}", f"packing_layout={layout}"] + (extra or []))
     return round2.build(cfg)
 
 
@@ -285,6 +285,25 @@ def test_round2_row_packing_is_exactly_unpacked_attention(env):
                 assert torch.allclose(packed[r, a:b], alone[0], atol=1e-4), f"row {r}[{a}:{b}] saw another row"
                 checked += 1
     assert checked >= 3
+
+
+def test_round2_dataset_workers_prepare_the_same_rows(env):
+    """dataset_workers only spreads trl's tokenization and packing over processes: the same rows come
+    out (each process packs its own shard, so the grouping into blocks may differ)."""
+    def rows(trainer):
+        out = []
+        for block in trainer.train_dataset:
+            start = 0
+            for n in block["seq_lengths"]:
+                out.append((tuple(block["input_ids"][start:start + n]), tuple(block["labels"][start:start + n])))
+                start += n
+        return sorted(out)
+
+    one = _packed_trainer(env, "r2p-w0", "rows")[0]
+    two = _packed_trainer(env, "r2p-w2", "rows", extra=["dataset_workers=2"])[0]
+    assert two.args.dataset_num_proc == 2 and one.args.dataset_num_proc is None
+    a, b = rows(one), rows(two)
+    assert a == b and len(a) == 16
 
 
 def test_round2_rows_with_context_are_posed_as_rag_prompts():
