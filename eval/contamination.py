@@ -28,12 +28,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from eval.benchmarks import DEFAULT_DIRS
+from eval.benchmarks import DEFAULT_DIRS, HELD_OUT
 from eval.errors import UserError
 
 # The benchmarks decontamination checks by default, with their folder under the benchmark directory
 # ($RTLGEN_BENCH_DIR or /work/bench). RTLLM v2 is a held-out test set this project never reads.
-DEFAULT_BENCHMARKS: dict[str, str] = {name: folder for name, folder in DEFAULT_DIRS.items() if name != "rtllm-v2"}
+DEFAULT_BENCHMARKS: dict[str, str] = {name: folder for name, folder in DEFAULT_DIRS.items() if name not in HELD_OUT}
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+|[^\sA-Za-z0-9_]")
 

@@ -301,3 +301,18 @@ def load_retriever(path: str | Path, *, embedder: str | None = None, overrides: 
     cfg = load_config(RetrieveConfig, config, overrides or [])
     index = load_index(path, embedder_spec=embedder)
     return Retriever(index, cfg, token_counter=token_counter)
+
+
+_CODE = re.compile(r"```verilog\n(.*?)(?:\n```|\Z)", re.S)
+_DESC = re.compile(r"^Description: (.*?)(?=\n```verilog)", re.S | re.M)
+
+
+def context_blocks(ctx: str) -> list[tuple[str, str]]:
+    """(kind, text) pieces of a context `Retriever` rendered: example code, example descriptions,
+    design notes (one `- ` item each). Audits check each piece on its own, as the index did."""
+    out = [("code", m.group(1)) for m in _CODE.finditer(ctx)]
+    out += [("description", m.group(1)) for m in _DESC.finditer(ctx)]
+    notes = ctx.split("## Design notes\n", 1)
+    if len(notes) == 2:
+        out += [("note", n) for n in re.split(r"\n(?=- )", notes[1]) if n.strip()]
+    return out

@@ -14,16 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-_BLOCK = re.compile(r"```(?:verilog|systemverilog)?\n(.*?)```", re.S)
-
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -34,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from eval.contamination import DEFAULT_BENCHMARKS, Decontaminator, load_benchmark_texts
     from eval.errors import UserError
+    from rag_index.retriever import context_blocks
 
     t0 = time.time()
     try:
@@ -54,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         with_ctx += 1
         if dc.check(r["prompt"] + "\n" + ctx):
             whole_flagged += 1
-        for b in _BLOCK.findall(ctx):
+        for b in (text for kind, text in context_blocks(ctx) if kind == "code"):
             blocks[b] = blocks.get(b, 0) + 1
     flagged = {b: n for b, n in blocks.items() if dc.check(b)}
     report = {"file": a.round2, "rows": rows, "rows_with_context": with_ctx, "whole_prompt_flagged": whole_flagged,

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -38,24 +37,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-FOLDERS = {"verilogeval-v2-spec": "verilog-eval-v2", "verilogeval-v1-human": "verilog-eval-v1",
-           "verilogeval-v1-machine": "verilog-eval-v1", "verilogeval-v2-complete": "verilog-eval-v2",
-           "rtllm-v1.1": "rtllm-v1.1"}
-_CODE = re.compile(r"```verilog\n(.*?)(?:\n```|\Z)", re.S)
-_DESC = re.compile(r"^Description: (.*?)(?=\n```verilog)", re.S | re.M)
+from eval.benchmarks import DEFAULT_DIRS, SCORED  # noqa: E402
+from rag_index.retriever import context_blocks  # noqa: E402
 
-
-def context_blocks(ctx: str) -> list[tuple[str, str]]:
-    """(kind, text) pieces of a context that came from the index: example code, example descriptions,
-    design notes (one `- ` item each)."""
-    out = [("code", m.group(1)) for m in _CODE.finditer(ctx)]
-    out += [("description", m.group(1)) for m in _DESC.finditer(ctx)]
-    notes = ctx.split("## Design notes\n", 1)
-    if len(notes) == 2:
-        out += [("note", n) for n in re.split(r"\n(?=- )", notes[1]) if n.strip()]
-    return out
-
-
+FOLDERS = {n: DEFAULT_DIRS[n] for n in SCORED}  # name -> folder under --bench-root
 def audit(rows: list[dict], tasks: dict, bench_paths: dict, progress) -> dict:
     """Decontaminator verdicts on every retrieved piece, and Rouge-L of each context vs its own reference."""
     from eval.contamination import Decontaminator, load_benchmark_texts, word_tokens

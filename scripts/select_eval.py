@@ -34,11 +34,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-BENCHES = {  # name -> folder under --bench-root
-    "verilogeval-v2-spec": "verilog-eval-v2", "verilogeval-v2-complete": "verilog-eval-v2",
-    "verilogeval-v1-human": "verilog-eval-v1", "verilogeval-v1-machine": "verilog-eval-v1",
-    "rtllm-v1.1": "rtllm-v1.1",
-}
+from eval.benchmarks import DEFAULT_DIRS, SCORED  # noqa: E402
+
+BENCHES = {n: DEFAULT_DIRS[n] for n in SCORED}  # name -> folder under --bench-root
 METRICS = ("pass@1", "compile_clean_pick", "consensus_pick", "consensus_nd_pick", "pass@n")
 
 

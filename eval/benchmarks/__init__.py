@@ -21,6 +21,12 @@ DEFAULT_DIRS = {
     "verilogeval-v2-spec": "verilog-eval-v2", "verilogeval-v2-complete": "verilog-eval-v2",
     "rtllm-v1.1": "rtllm-v1.1", "rtllm-v2": "rtllm-v2",
 }
+# RTLLM v2 is the unseen test set: nothing this project builds (training data, indexes, tuning) may
+# read it, so development-time tools default to the others.
+HELD_OUT = ("rtllm-v2",)
+# the benchmarks every training and retrieval run is scored on, in report order
+SCORED = ("verilogeval-v2-spec", "verilogeval-v2-complete", "verilogeval-v1-human", "verilogeval-v1-machine",
+          "rtllm-v1.1")
 
 
 def names() -> list[str]:
