@@ -1,6 +1,7 @@
-"""Clock and reset recognition by port name, shared by every place that drives a design it did not
-write: the data pipeline's descriptions and auto-testbenches, and the consensus bench of
-`rtlgen generate`. One rule, so a port the pipeline calls a reset is the port generation resets.
+"""A module's ports and the roles of their names, shared by every place that drives or checks a design
+it did not write: the data pipeline's descriptions and auto-testbenches, the consensus bench of
+`rtlgen generate` and the hierarchical generator's interface check. One rule, so a port the pipeline
+calls a reset is the port generation resets.
 """
 
 from __future__ import annotations
@@ -25,3 +26,26 @@ def reset_active_low(name: str) -> bool:
     """rst_n, resetn, nreset, arst_b … are active low; rst, reset, areset, arst are active high."""
     base = re.sub(r"^(i_|in_)|(_i|_in)$", "", name.lower())
     return bool(_ACTIVE_LOW.search(base)) and base not in ("rst", "reset", "areset", "arst")
+
+
+def elaborated_ports(source: str, top: str) -> list[tuple[str, str, int]] | None:
+    """(name, direction, bit width) of each port of module `top` as pyslang elaborates it (default
+    parameters); width 0 for a port that is not an integral vector. None when pyslang is missing or
+    `top` is not a top-level module of `source`."""
+    try:
+        from pyslang import ast, syntax
+    except ImportError:  # pragma: no cover - pyslang is a dependency
+        return None
+    comp = ast.Compilation()
+    comp.addSyntaxTree(syntax.SyntaxTree.fromText(source, f"{top}.sv"))
+    for inst in comp.getRoot().topInstances:
+        if inst.name != top:
+            continue
+        out = []
+        for p in inst.body.portList:
+            d = str(getattr(p, "direction", "?")).split(".")[-1].lower()
+            typ = getattr(p, "type", None)
+            width = int(typ.bitWidth) if typ is not None and typ.isIntegral else 0
+            out.append((p.name, {"in": "input", "out": "output"}.get(d, d), width))
+        return out
+    return None

@@ -41,10 +41,12 @@ from dataclasses import dataclass
 
 from eval.extract import strip_comments
 from eval.sandbox import Limits, RunDir, forbidden_system_tasks
-from eval.signals import is_clock, is_reset, reset_active_low
+from eval.signals import elaborated_ports, is_clock, is_reset, reset_active_low
 from eval.simulators import iverilog_compile, vvp_run
 
 TB_TOP = "rtlgen_consensus_tb"
+# where a cluster goes in the preference order by its degeneracy (see the module docstring)
+DEGENERATE_RANK = {None: 0, "constant": 1, "undefined": 2}
 MARK = "#RTLGEN-C"  # prefix of the lines the bench prints; other output is not part of the trace
 
 
@@ -70,25 +72,13 @@ def parse_ports(source: str, top: str) -> Signature | None:
     reads an ANSI header with constant widths. None when the ports cannot be known, or a port is
     not a plain integral vector (unpacked arrays, reals, interfaces: the bench cannot drive them)."""
     try:
-        from pyslang import ast, syntax
-
-        tree = syntax.SyntaxTree.fromText(source, f"{top}.sv")
-        comp = ast.Compilation()
-        comp.addSyntaxTree(tree)
-        for inst in comp.getRoot().topInstances:
-            if inst.name != top:
-                continue
-            ports = []
-            for p in inst.body.portList:
-                d = str(getattr(p, "direction", "?")).split(".")[-1].lower()
-                d = {"in": "input", "out": "output", "inout": "inout"}.get(d)
-                typ = getattr(p, "type", None)
-                if d is None or typ is None or not typ.isIntegral or int(typ.bitWidth) < 1:
-                    return None
-                ports.append(Port(p.name, d, int(typ.bitWidth)))
-            return signature(ports) if ports else None
-    except Exception:  # noqa: BLE001 - pyslang missing or confused: try the header by hand
-        pass
+        ports = elaborated_ports(source, top)
+    except Exception:  # noqa: BLE001 - pyslang confused: try the header by hand
+        ports = None
+    if ports is not None:
+        if any(d not in ("input", "output", "inout") or w < 1 for _, d, w in ports):
+            return None
+        return signature(Port(n, d, w) for n, d, w in ports) if ports else None
     return _regex_ports(source, top)
 
 
@@ -347,8 +337,7 @@ def functional_consensus(sources: list[str | None], top: str, *, interface: str 
         if b.status == "ok":
             groups.setdefault(b.trace, []).append(i)
     lint = lint_clean or [False] * len(sources)
-    demote = {None: 0, "constant": 1, "undefined": 2}
-    rank = {c[0]: demote[behaviours[c[0]].degenerate] if demote_degenerate else 0 for c in groups.values()}
+    rank = {c[0]: DEGENERATE_RANK[behaviours[c[0]].degenerate] if demote_degenerate else 0 for c in groups.values()}
     clusters = sorted(groups.values(), key=lambda c: (rank[c[0]], -len(c), c[0]))
     order = {i: (rank[c[0]], -len(c)) for c in clusters for i in c}
     ranking = sorted(order, key=lambda i: (order[i], not lint[i], i))
@@ -359,8 +348,9 @@ def functional_consensus(sources: list[str | None], top: str, *, interface: str 
 # --- the pick of `rtlgen generate` -------------------------------------------------------------
 
 def _level(chk) -> tuple:
-    """The coarse quality of a generate Check: passes the user's tests > lint-clean > compiles."""
-    return (chk.tests_passed is True, chk.compiles and chk.lint_clean, chk.compiles)
+    """The coarse quality of a generate Check (passes the user's tests > lint-clean > compiles): its
+    score without the lint-warning count, which consensus outranks."""
+    return chk.score()[:3]
 
 
 def select_candidate(cands, top: str, *, interface: str | None = None, seed: int = 0, workers: int = 2,
@@ -384,14 +374,12 @@ def select_candidate(cands, top: str, *, interface: str | None = None, seed: int
     sources = [c.code for c in voters]
     cons = functional_consensus(sources, top, interface=interface, seed=seed, workers=workers, wall_s=wall_s,
                                 lint_clean=[c.check.lint_clean for c in voters])
-    pos = {c.index: k for k, c in enumerate(voters)}
-    size = {c.index: cons.cluster_size(pos[c.index]) for c in voters}
-    rank = {c.index: cons.cluster_rank(pos[c.index]) for c in voters}
-    pick = min(group, key=lambda c: (rank.get(c.index, len(cons.clusters)), c.check.lint_warnings, c.index))
+    pos = {c.index: k for k, c in enumerate(voters)}  # the group compiles, so all of it votes
+    pick = min(group, key=lambda c: (cons.cluster_rank(pos[c.index]), c.check.lint_warnings, c.index))
     info = cons.summary()
     # report candidate indices, not positions among the voters
     info["clusters"] = [[voters[k].index for k in cl] for cl in cons.clusters]
     info["status_by_candidate"] = {voters[k].index: b.status for k, b in cons.behaviours.items()}
-    info["picked_cluster_size"] = size.get(pick.index, 0)
+    info["picked_cluster_size"] = cons.cluster_size(pos[pick.index])
     info["voters"] = len(voters)
     return pick.index, info

@@ -48,6 +48,7 @@ from typing import Any
 
 from eval.errors import UserError
 from eval.sandbox import Limits, RunDir, forbidden_system_tasks, run
+from eval.signals import elaborated_ports
 from rtlgen.generate import (Candidate, Check, GenerateConfig, _clean_paths, _tail, compile_and_lint, load_rag,
                              make_backend, prompt_fits, repair_requests)
 
@@ -345,21 +346,8 @@ class BlockCheck(Check):
 
 def module_ports(code: str, name: str) -> list[tuple[str, str]] | None:
     """(port, direction) of module `name` as pyslang elaborates it; None when it cannot."""
-    try:
-        from pyslang import ast, syntax
-    except ImportError:  # pragma: no cover - pyslang is a dependency
-        return None
-    tree = syntax.SyntaxTree.fromText(code, f"{name}.sv")
-    comp = ast.Compilation()
-    comp.addSyntaxTree(tree)
-    for inst in comp.getRoot().topInstances:
-        if inst.name == name:
-            out = []
-            for p in inst.body.portList:
-                d = str(getattr(p, "direction", "?")).split(".")[-1].lower()
-                out.append((p.name, {"in": "input", "out": "output"}.get(d, d)))
-            return out
-    return None
+    ports = elaborated_ports(code, name)
+    return None if ports is None else [(n, d) for n, d, _ in ports]
 
 
 def _port_errors(code: str, block: Block) -> tuple[bool | None, str]:

@@ -64,7 +64,7 @@ def read_samples(path: Path) -> dict[str, list[dict]]:
 
 
 def task_scores(bench, task, rows: list[dict], *, workers: int, seed: int, cycles: int) -> dict:
-    from rtlgen.consensus import functional_consensus
+    from rtlgen.consensus import DEGENERATE_RANK, functional_consensus
 
     passed = [bool(r["passed"]) for r in rows]
     n, c = len(rows), sum(passed)
@@ -78,9 +78,8 @@ def task_scores(bench, task, rows: list[dict], *, workers: int, seed: int, cycle
     fallback = not cons.clusters
     # the plain vote (size only) and the default (degenerate traces last) from the same simulations
     degen = {i: cons.behaviours[c[0]].degenerate for c in cons.clusters for i in c}
-    demote = {None: 0, "constant": 1, "undefined": 2}
     plain = expected_pick(cons.clusters, passed, lambda cl: -len(cl), clean_pick)
-    nd = expected_pick(cons.clusters, passed, lambda cl: (demote[degen[cl[0]]], -len(cl)), clean_pick)
+    nd = expected_pick(cons.clusters, passed, lambda cl: (DEGENERATE_RANK[degen[cl[0]]], -len(cl)), clean_pick)
     return {"task_id": task.task_id, "n": n, "c": c, "pass@1": c / n, "compile_clean_pick": clean_pick,
             "consensus_pick": plain, "consensus_nd_pick": nd, "pass@n": float(c > 0), "fallback": fallback,
             "degenerate": [degen[cl[0]] for cl in cons.clusters],
