@@ -39,12 +39,12 @@ import os
 import random
 import re
 import shutil
-import subprocess
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from eval.errors import UserError
+from eval.provenance import git_commit
 from rag_index.store import Snippet, load_modules
 
 CARD = "rtlgen_tune.json"
@@ -317,14 +317,6 @@ def _versions() -> dict:
     return out
 
 
-def _git_commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
-                              cwd=Path(__file__).resolve().parents[1]).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
-
-
 def measure(cfg: TuneConfig, train: list[Snippet], held: list[Snippet], tuned_dir: Path, *,
             progress: bool = True) -> dict:
     """Recall/MRR of BM25, dense and hybrid with the base and the tuned embedder on the same held-out
@@ -401,7 +393,7 @@ def run(cfg: TuneConfig, *, command: str = "", progress: bool = True) -> dict:
         Path(cfg.report).expanduser().parent.mkdir(parents=True, exist_ok=True)
     card = train_embedder(cfg, train, progress=progress)
     data_file = data / "modules.jsonl" if data.is_dir() else data
-    report = {"command": command, "git_commit": _git_commit(), "versions": _versions(), "config": asdict(cfg),
+    report = {"command": command, "git_commit": git_commit(), "versions": _versions(), "config": asdict(cfg),
               "data_sha256": _sha256_file(data_file),
               "split": {"pairs": len(snippets), "train_pairs_available": len(train),
                         "train_repos": len({repo_of(s) for s in train}), "held_out_pairs": len(held),
