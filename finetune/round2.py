@@ -111,6 +111,10 @@ def row_packed_collator(pad_token_id: int, max_length: int):
 
 def build(cfg: Round2Config, resume: bool = False):
     """(trainer, tokenizer, checkpoint to resume from, summary extras) — tests inspect the trainer."""
+    if cfg.packing_layout not in ("rows", "flat"):
+        from eval.errors import UserError
+
+        raise UserError(f"round2 packing_layout must be 'rows' or 'flat', not {cfg.packing_layout!r}")
     common.quiet_libraries()
     common.settle_device(cfg)
     resume_from = common.checkpoint_to_resume(cfg, resume)
@@ -121,18 +125,15 @@ def build(cfg: Round2Config, resume: bool = False):
     model = common.load_model(cfg, path)
     from trl import SFTTrainer
 
-    if cfg.packing_layout not in ("rows", "flat"):
-        from eval.errors import UserError
-
-        raise UserError(f"round2 packing_layout must be 'rows' or 'flat', not {cfg.packing_layout!r}")
     rows = cfg.packing and cfg.packing_strategy in ("bfd", "bfd_split") and cfg.packing_layout == "rows"
+    token_scale = cfg.batch_size if rows else 1
     trainer = SFTTrainer(model=model, args=sft_args(cfg), train_dataset=dataset, processing_class=tok,
                          peft_config=common.peft_config(cfg),
-                         callbacks=common.make_callbacks(cfg, "round2", token_scale=cfg.batch_size if rows else 1))
+                         callbacks=common.make_callbacks(cfg, "round2", token_scale=token_scale))
     if rows:  # trl refuses a custom collator with bfd packing, so it is swapped in after construction
         trainer.data_collator = row_packed_collator(tok.pad_token_id, cfg.max_length)
     extra = {"pairs": len(dataset), "chat_template": use_chat(cfg, tok),
-             "packing_layout": cfg.packing_layout if cfg.packing else None, "token_scale": cfg.batch_size if rows else 1}
+             "packing_layout": cfg.packing_layout if cfg.packing else None, "token_scale": token_scale}
     return trainer, tok, resume_from, extra
 
 
