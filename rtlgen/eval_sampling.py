@@ -46,13 +46,15 @@ def generate_benchmark_samples(tasks: list, out_file: Path, *, model: str, adapt
                                temperature: float = 0.0, top_p: float = 0.95, max_new_tokens: int = 1024,
                                shots: int = 0, rag: str | None = None, batch_size: int | None = None,
                                seed: int = 0, backend_instance=None, progress: bool = True, log=print,
-                               deadline: float | None = None, contexts: dict[str, str] | None = None) -> dict:
+                               deadline: float | None = None, contexts: dict[str, str] | None = None,
+                               scaffold: bool = False) -> dict:
     """Append the missing samples of `tasks` (n per task) to `out_file`; returns generation stats.
 
     temperature 0 means greedy. `backend_instance` lets a caller reuse one loaded model across
     several benchmarks. `deadline` (a `time.time()` value) stops the run cleanly after the prompt
     in flight, with `complete: false` in the stats; calling again resumes. `contexts` ({task_id:
     context}, from `rag_index.contexts`) stands in for `rag` where the index cannot be loaded.
+    `scaffold` writes spec-to-rtl tasks' headers from their port lists (`rtlgen.prompts.build_prompt`).
     """
     from rtlgen.backends import SamplingParams, get_backend
     from rtlgen.generate import load_rag
@@ -68,7 +70,7 @@ def generate_benchmark_samples(tasks: list, out_file: Path, *, model: str, adapt
             by_need[need].append(t)
     todo = sum(len(v) * k for k, v in by_need.items())
     stats = {"model": model, "adapters": list(adapters), "backend": backend, "n": n, "temperature": temperature,
-             "top_p": top_p, "max_new_tokens": max_new_tokens, "shots": shots, "rag": rag,
+             "top_p": top_p, "max_new_tokens": max_new_tokens, "shots": shots, "rag": rag, "scaffold": scaffold,
              "resumed_samples": sum(min(n, c) for c in have.values()), "samples_written": 0,
              "tokens": 0, "seconds": 0.0, "tokens_per_s": None, "complete": True}
     if todo == 0:
@@ -89,16 +91,16 @@ def generate_benchmark_samples(tasks: list, out_file: Path, *, model: str, adapt
             for t in group:
                 ctx = (contexts.get(t.task_id) if contexts is not None
                        else retriever.context_for_spec(t.prompt) if retriever is not None else None)
-                prompts.append(build_task_prompt(t, shots=shots, context=ctx))
+                prompts.append(build_task_prompt(t, shots=shots, context=ctx, scaffold=scaffold))
             params = SamplingParams(n=need, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
                                     seed=seed + sum(have.values()), too_long="empty")
 
-            def on_result(i, comps, group=group, need=need):
+            def on_result(i, comps, group=group, need=need, prompts=prompts):
                 nonlocal tokens
                 t = group[i]
                 base = have.get(t.task_id, 0)
                 for j, c in enumerate(comps):
-                    code = extract_code(c.text, t.top, t.interface)
+                    code = extract_code(c.text, t.top, prompts[i].interface)
                     fh.write(json.dumps({"task_id": t.task_id, "completion": code if code is not None else c.text,
                                          "sample_idx": base + j}) + "\n")
                     tokens += c.tokens

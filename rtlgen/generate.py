@@ -57,6 +57,7 @@ class GenerateConfig:
     batch_size: int | None = None
     seed: int = 0
     select: str = "consensus"  # how equally good candidates are told apart: "consensus" | "first"
+    scaffold: bool = True  # write the header from the spec's port list, ask for the body (rtlgen.spec_ports)
 
 
 # --- reading the spec ---------------------------------------------------------------------------
@@ -322,7 +323,8 @@ def generate_rtl(spec: str, cfg: GenerateConfig, *, backend=None, log=print, pro
     retriever = load_rag(cfg.rag)
     context = retriever.context_for_spec(spec) if retriever is not None else None
     prompt = build_prompt(spec, kind=kind, top=top, shots=cfg.shots, context=context, interface=interface,
-                          answer_prefix=cfg.answer_prefix)
+                          answer_prefix=cfg.answer_prefix, scaffold=cfg.scaffold)
+    interface = prompt.interface
     backend = backend or make_backend(cfg, log=log)
     ctx = backend.context_length()
     if ctx is not None:

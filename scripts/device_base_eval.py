@@ -56,6 +56,8 @@ def main() -> int:
     ap.add_argument("--adapter", action="append", default=[], help="LoRA adapter dir, merged in order (repeatable)")
     ap.add_argument("--contexts", default=None, help="retrieval contexts per task (scripts/rag_contexts.py) "
                     "to put into every prompt: the RAG variant where no index can be loaded")
+    ap.add_argument("--scaffold", action="store_true", help="write spec-to-rtl headers from the specs' port lists "
+                    "(rtlgen.spec_ports) and ask for bodies")
     ap.add_argument("--tag", default="base", help="name of the output files: <tag>_samples.tar.gz, <tag>_eval_gen.json")
     ap.add_argument("--out", default=os.environ.get("OUT", "results/generate"))
     args = ap.parse_args()
@@ -88,6 +90,7 @@ def main() -> int:
                  "sampled": dict(n=args.n_sampled, temperature=args.temperature, top_p=args.top_p)}
     report = {"model": "tiny-random-llama" if args.tiny else args.model, "adapters": args.adapter, "backend": be.describe(),
               "load_seconds": round(load_s, 2), "max_new_tokens": args.max_new_tokens, "shots": 0,
+              "scaffold": args.scaffold,
               "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, "runs": {}}
     table = None
     if args.contexts:
@@ -110,6 +113,7 @@ def main() -> int:
                                                max_new_tokens=args.max_new_tokens, shots=0, seed=0,
                                                backend_instance=be, deadline=deadline, progress=False,
                                                contexts=table.for_tasks(name, tasks) if table else None,
+                                               scaffold=args.scaffold,
                                                **protocols[proto])
             stats.pop("backend_info", None)
             stats["tasks"] = len(tasks)

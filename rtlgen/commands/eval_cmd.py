@@ -35,6 +35,8 @@ def eval_command(
     max_new_tokens: int = typer.Option(1024, "--max-new-tokens"),
     shots: int = typer.Option(0, "--shots", help="in-context examples (0-3)"),
     rag: Optional[Path] = typer.Option(None, "--rag", help="RAG index directory"),
+    scaffold: bool = typer.Option(False, "--scaffold", help="write spec-to-rtl headers from the specs' port lists "
+                                  "and ask for bodies (rtlgen generate's default; off = upstream's protocol)"),
     batch_size: Optional[int] = typer.Option(None, "--batch-size"),
     tasks_filter: Optional[str] = typer.Option(None, "--tasks", help="comma-separated task ids to keep"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="run directory (default runs/<bench>-<label>-<time>)"),
@@ -88,7 +90,8 @@ def eval_command(
             samples = out / "generations.jsonl"
             gen_flags = {"model": model, "adapters": list(adapter), "backend": backend, "endpoint": endpoint, "n": n,
                          "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens,
-                         "shots": shots, "rag": str(rag) if rag else None, "batch_size": batch_size}
+                         "shots": shots, "rag": str(rag) if rag else None, "batch_size": batch_size,
+                         "scaffold": scaffold}
             flags.update(gen_flags)
             stats = generate_benchmark_samples([ev.tasks[t] for t in task_ids], samples, **gen_flags)
             extra["generation"] = stats

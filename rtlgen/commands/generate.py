@@ -31,6 +31,8 @@ def register(app: typer.Typer) -> None:
         rag: Optional[str] = typer.Option(None, "--rag", help="retrieval index built by `rtlgen rag build`"),
         select: Optional[str] = typer.Option(None, "--select", help="tie-break among equally good candidates: "
                                              "consensus (default: the behaviour most candidates share) or first"),
+        scaffold: Optional[bool] = typer.Option(None, "--scaffold/--no-scaffold", help="write the module header from "
+                                                "the spec's port list and ask for the body (default on)"),
         device: Optional[str] = typer.Option(None, "--device", help="auto, cpu, cuda, cuda:1…"),
         dtype: Optional[str] = typer.Option(None, "--dtype", help="auto, bf16, fp16, fp32"),
         config: Optional[Path] = typer.Option(None, "--config", help="YAML with GenerateConfig keys"),
@@ -52,7 +54,8 @@ def register(app: typer.Typer) -> None:
         log = (lambda *a: None) if quiet else (lambda msg: console.print(msg, highlight=False))
         flags = {"model": model, "n": n, "tb": tb, "tb_top": tb_top, "repair_rounds": repair, "top": top,
                  "backend": backend, "endpoint": endpoint, "shots": shots, "temperature": temperature,
-                 "max_new_tokens": max_new_tokens, "rag": rag, "device": device, "dtype": dtype, "select": select}
+                 "max_new_tokens": max_new_tokens, "rag": rag, "device": device, "dtype": dtype, "select": select,
+                 "scaffold": scaffold}
         overrides = [f"{k}={json.dumps(v)}" for k, v in flags.items() if v is not None]
         if adapter:
             overrides.append(f"adapters={json.dumps(list(adapter))}")

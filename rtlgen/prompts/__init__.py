@@ -118,14 +118,24 @@ class Prompt:
 
 
 def build_prompt(spec: str, *, kind: str = "spec-to-rtl", top: str = "TopModule", shots: int = 0,
-                 context: str | None = None, interface: str | None = None, answer_prefix: bool = False) -> Prompt:
+                 context: str | None = None, interface: str | None = None, answer_prefix: bool = False,
+                 scaffold: bool = False) -> Prompt:
     """The prompt for one spec. `answer_prefix` starts the answer with `[BEGIN]` and the module
     header's first words, which keeps small models on the format (off for benchmark protocols,
-    which must match upstream)."""
+    which must match upstream). `scaffold` turns a spec-to-rtl spec whose port list reads
+    unambiguously into a code-completion prompt with the header written from that list
+    (`rtlgen.spec_ports`); the answer is then a body joined to that header."""
     if kind not in KINDS:
         raise UserError(f"unknown task kind {kind!r} (use {', '.join(KINDS)})")
     if not spec.strip():
         raise UserError("the spec is empty")
+    scaffolded = False
+    if scaffold and kind == "spec-to-rtl" and interface is None:
+        from rtlgen.spec_ports import scaffold_header
+
+        interface = scaffold_header(spec, top)
+        if interface is not None:
+            kind, scaffolded = "code-complete", True
     ctx = fill(template("context"), context=context.strip()) if context and context.strip() else ""
     examples = shots_prefix(kind, shots)
     if kind == "spec-to-rtl":
@@ -138,13 +148,13 @@ def build_prompt(spec: str, *, kind: str = "spec-to-rtl", top: str = "TopModule"
     messages = [{"role": "system", "content": template(f"{kind}.system").strip()},
                 {"role": "user", "content": user}]
     prefix = f"[BEGIN]\nmodule {top}" if answer_prefix and kind == "spec-to-rtl" else ""
-    return Prompt(messages, kind, top, interface, prefix=prefix)
+    return Prompt(messages, kind, top, interface, meta={"scaffold": True} if scaffolded else {}, prefix=prefix)
 
 
-def build_task_prompt(task, *, shots: int = 0, context: str | None = None) -> Prompt:
+def build_task_prompt(task, *, shots: int = 0, context: str | None = None, scaffold: bool = False) -> Prompt:
     """Prompt for an `eval.benchmarks.Task`."""
     return build_prompt(task.prompt, kind=task.kind, top=task.top, shots=shots, context=context,
-                        interface=task.interface)
+                        interface=task.interface, scaffold=scaffold)
 
 
 def build_repair_prompt(base: Prompt, code: str, errors: str, *, max_error_chars: int = 3000) -> Prompt:
