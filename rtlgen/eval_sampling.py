@@ -58,7 +58,7 @@ def generate_benchmark_samples(tasks: list, out_file: Path, *, model: str, adapt
     """
     from rtlgen.backends import SamplingParams, get_backend
     from rtlgen.generate import load_rag
-    from rtlgen.prompts import build_task_prompt, extract_code
+    from rtlgen.prompts import build_task_prompt, extract_answer
 
     out_file = Path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
@@ -100,7 +100,7 @@ def generate_benchmark_samples(tasks: list, out_file: Path, *, model: str, adapt
                 t = group[i]
                 base = have.get(t.task_id, 0)
                 for j, c in enumerate(comps):
-                    code = extract_code(c.text, t.top, prompts[i].interface)
+                    code = extract_answer(prompts[i], c.text)
                     fh.write(json.dumps({"task_id": t.task_id, "completion": code if code is not None else c.text,
                                          "sample_idx": base + j}) + "\n")
                     tokens += c.tokens

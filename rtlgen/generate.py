@@ -305,7 +305,7 @@ def load_rag(index: str | None):
 def generate_rtl(spec: str, cfg: GenerateConfig, *, backend=None, log=print, progress: bool = True) -> dict:
     """Run the loop; returns the report (the caller writes files)."""
     from rtlgen.backends import SamplingParams
-    from rtlgen.prompts import build_prompt, extract_code
+    from rtlgen.prompts import build_prompt, extract_answer
 
     t0 = time.time()
     top = cfg.top or guess_top(spec)
@@ -341,7 +341,7 @@ def generate_rtl(spec: str, cfg: GenerateConfig, *, backend=None, log=print, pro
     def add(texts, rnd, parents):
         nonlocal gen_tokens
         for comp, parent in zip(texts, parents):
-            code = extract_code(comp.text, top, interface)
+            code = extract_answer(prompt, comp.text)
             chk = check_candidate(code, top, tb=tb, tb_top=cfg.tb_top, tb_timeout_s=cfg.tb_timeout_s) \
                 if code else Check(errors="the answer contains no Verilog module")
             if code is None and tb is not None:

@@ -12,8 +12,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from gen_helpers import chat_server  # noqa: E402
 
 from rtlgen.generate import GenerateConfig, generate_rtl  # noqa: E402
-from rtlgen.prompts import build_prompt, extract_code, render  # noqa: E402
-from rtlgen.spec_ports import Port, header, scaffold_header, spec_ports  # noqa: E402
+from rtlgen.prompts import build_prompt, extract_answer, extract_code, render  # noqa: E402
+from rtlgen.spec_ports import Port, declare_procedural_outputs, header, scaffold_header, spec_ports  # noqa: E402
 
 V2_SPEC = """I would like you to implement a module named TopModule with the following
 interface. All input and output ports are one bit unless otherwise
@@ -124,3 +124,42 @@ def test_generate_asks_for_a_body_and_keeps_the_spec_header(tmp_path):
     best = on["candidates"][on["best"]]
     assert best["check"]["compiles"] and on["_best_code"].startswith("module TopModule (\n  input a,")
     assert not off["candidates"][off["best"]]["check"]["compiles"]  # a bare body is no module
+
+
+BODY = """  reg [9:0] count;
+  always @(posedge clk) begin
+    if (count <= 10'd1) q <= count[7:0];  // `count <=` here is a comparison
+    count <= load ? data : count - 1;
+  end
+  always @* tc = count == 0;
+endmodule
+"""
+
+
+def _icarus(tmp_path, code):
+    src = tmp_path / "m.sv"
+    src.write_text(code)
+    return subprocess.run([shutil.which("iverilog") or "iverilog", "-g2012", "-o", str(tmp_path / "a.out"), str(src)],
+                          capture_output=True, text=True)
+
+
+def test_scaffold_header_follows_outputs_the_body_drives_procedurally(tmp_path):
+    prompt = build_prompt(V2_SPEC, kind="spec-to-rtl", scaffold=True)
+    raw = extract_code(BODY, "TopModule", prompt.interface)
+    assert "not a valid l-value" in _icarus(tmp_path, raw).stderr  # q and tc are wires in the plain header
+    fixed = extract_answer(prompt, BODY)
+    assert "  output reg tc,\n  output reg [7:0] q\n);" in fixed and "input clk," in fixed
+    assert _icarus(tmp_path, fixed).returncode == 0
+
+
+def test_reconciliation_leaves_declared_and_continuous_outputs_alone():
+    code = ("module TopModule (\n  input a,\n  output y,\n  output z,\n  output w\n);\n"
+            "  reg z;\n  assign y = a;\n  always @* z = a;\n  assign w = (y <= a);\nendmodule\n")
+    assert declare_procedural_outputs(code, "TopModule") == code
+
+
+def test_benchmark_given_headers_are_never_rewritten():
+    given = "module TopModule (\n  input clk,\n  input load,\n  input [9:0] data,\n  output tc,\n  output [7:0] q\n);"
+    prompt = build_prompt("Count down.\n\n" + given, kind="code-complete", interface=given)
+    assert extract_answer(prompt, BODY) == extract_code(BODY, "TopModule", given)
+    assert "output reg" not in extract_answer(prompt, BODY)

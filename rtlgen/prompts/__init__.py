@@ -212,3 +212,15 @@ def extract_code(text: str, top: str, interface: str | None = None) -> str | Non
                 body = body.rstrip() + "\nendmodule\n"
             found = extract_modules(interface + "\n" + body, top)
     return found
+
+
+def extract_answer(prompt: Prompt, text: str) -> str | None:
+    """`extract_code` for an answer to `prompt`; a header the scaffold wrote is then reconciled with
+    the body (`rtlgen.spec_ports.declare_procedural_outputs`). Benchmark-given headers are never
+    changed."""
+    code = extract_code(text, prompt.top, prompt.interface)
+    if code is not None and prompt.meta.get("scaffold"):
+        from rtlgen.spec_ports import declare_procedural_outputs
+
+        code = declare_procedural_outputs(code, prompt.top)
+    return code
