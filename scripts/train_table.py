@@ -5,6 +5,9 @@ Each variant is a folder of `<benchmark>-{greedy,sampled}/summary.json` as `scri
 writes them. Prints Markdown (per benchmark and the mean over benchmarks) and writes JSON.
 
     python scripts/train_table.py base=results/base r1r2dpo=results/train/runs/r1r2dpo --out results/train/table.json
+
+`LABEL=DIR1+DIR2` composes a variant from several runs: each benchmark comes from the first folder
+that holds it (e.g. re-generated spec-to-rtl benchmarks over an earlier run's code-complete ones).
 """
 
 from __future__ import annotations
@@ -21,15 +24,16 @@ COLS = [("greedy", "syntax_rate", "greedy syntax"), ("greedy", "pass@1", "greedy
         ("sampled", "pass@5", "pass@5"), ("sampled", "pass@10", "pass@10")]
 
 
-def load(folder: Path) -> dict:
+def load(folders: list[Path]) -> dict:
     out: dict = {}
     for b in BENCHES:
         for proto in ("greedy", "sampled"):
-            f = folder / f"{b}-{proto}" / "summary.json"
-            if not f.exists():
+            f = next((d / f"{b}-{proto}" / "summary.json" for d in folders
+                      if (d / f"{b}-{proto}" / "summary.json").exists()), None)
+            if f is None:
                 continue
             s = json.loads(f.read_text())["benchmarks"][b]
-            out.setdefault(b, {})[proto] = {"syntax_rate": s["syntax_rate"], **s.get("pass@k", {})}
+            out.setdefault(b, {})[proto] = {"syntax_rate": s["syntax_rate"], **s.get("pass@k", {}), "from": str(f.parent)}
     return out
 
 
@@ -45,10 +49,11 @@ def main() -> int:
     a = ap.parse_args()
     data = {}
     for item in a.variants:
-        label, _, folder = item.partition("=")
-        if not folder or not Path(folder).is_dir():
-            sys.exit(f"error: {item}: expected LABEL=DIR with an existing DIR")
-        data[label] = load(Path(folder))
+        label, _, spec = item.partition("=")
+        folders = [Path(f) for f in spec.split("+") if f]
+        if not folders or not all(f.is_dir() for f in folders):
+            sys.exit(f"error: {item}: expected LABEL=DIR[+DIR…] with existing folders")
+        data[label] = load(folders)
     fmt = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
     head = "| variant | " + " | ".join(c[2] for c in COLS) + " |\n|" + " --- |" * (len(COLS) + 1)
     print("Mean over the five benchmarks (%)\n\n" + head)
