@@ -383,7 +383,8 @@ def generate_rtl(spec: str, cfg: GenerateConfig, *, backend=None, log=print, pro
     else:
         best = max(cands, key=lambda c: (c.check.score(), c.code is not None, -c.index))
     report = {
-        "top": top, "kind": kind, "spec_chars": len(spec),
+        "top": top, "kind": prompt.kind, "spec_chars": len(spec),
+        "scaffold_header": interface if prompt.meta.get("scaffold") else None,
         "config": asdict(cfg), "backend": backend.describe(),
         "best": best.index, "best_status": ("passes tests" if best.check.tests_passed else
                                             "compiles lint-clean" if best.check.lint_clean else

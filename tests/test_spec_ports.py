@@ -121,6 +121,8 @@ def test_generate_asks_for_a_body_and_keeps_the_spec_header(tmp_path):
         off = generate_rtl(spec, GenerateConfig(backend="openai", endpoint=url, model="m", n=1, repair_rounds=0,
                                                 scaffold=False), log=lambda *a: None, progress=False)
         assert "module TopModule (" not in seen[-1][-1]["content"]
+    assert on["kind"] == "code-complete" and on["scaffold_header"].startswith("module TopModule (\n  input a,")
+    assert off["kind"] == "spec-to-rtl" and off["scaffold_header"] is None
     best = on["candidates"][on["best"]]
     assert best["check"]["compiles"] and on["_best_code"].startswith("module TopModule (\n  input a,")
     assert not off["candidates"][off["best"]]["check"]["compiles"]  # a bare body is no module
