@@ -45,16 +45,15 @@ _V2_ANY = re.compile(r"^\s*-\s*(input|output|inout)\b", re.I)
 
 
 def _v2_ports(spec: str) -> list[Port] | None:
-    ports, seen_any = [], False
+    ports = []
     for line in spec.splitlines():
         if not _V2_ANY.match(line):
             continue
-        seen_any = True
         m = _V2_LINE.match(line)
         if not m:
             return None  # a port line we cannot read: do not guess
         ports.append(Port(m.group(1).lower(), m.group(2), _range(int(m.group(3) or 1))))
-    return ports if seen_any else None
+    return ports or None
 
 
 # --- RTLLM-style sections ------------------------------------------------------------------------
@@ -62,7 +61,7 @@ def _v2_ports(spec: str) -> list[Port] | None:
 _SECTION = re.compile(r"^\s*(input|output|inout)\s+ports?\s*:\s*$", re.I)
 _ITEM = re.compile(r"^\s*(?:[-*]\s*)?([A-Za-z_]\w*)\s*(\[\s*\d+\s*:\s*\d+\s*\])?\s*:\s*(.*)$")
 _BITS = re.compile(r"\b(\d+)\s*-?\s*bits?\b", re.I)
-_VAGUE = re.compile(r"\b(width|wide|size|parameter|configurable|WIDTH|DEPTH)\b", re.I)
+_VAGUE = re.compile(r"\b(width|wide|size|depth|parameter|configurable)\b", re.I)
 _PARAM_SECTION = re.compile(r"^\s*parameters?\s*:", re.I | re.M)
 
 
@@ -79,11 +78,11 @@ def _declared_range(spec: str, name: str) -> str | None:
 def _section_ports(spec: str) -> list[Port] | None:
     if _PARAM_SECTION.search(spec):
         return None
-    ports, direction, seen, in_section = [], None, False, 0
+    ports, direction, in_section = [], None, 0
     for line in spec.splitlines():
         head = _SECTION.match(line)
         if head:
-            direction, seen, in_section = head.group(1).lower(), True, 0
+            direction, in_section = head.group(1).lower(), 0
             continue
         if direction is None:
             continue
@@ -108,7 +107,7 @@ def _section_ports(spec: str) -> list[Port] | None:
             if declared is None and _VAGUE.search(text):
                 return None  # "data width of size bits": a parameter we cannot resolve
             ports.append(Port(direction, name, declared or ""))
-    return ports if seen and ports else None
+    return ports or None
 
 
 def spec_ports(spec: str) -> list[Port] | None:

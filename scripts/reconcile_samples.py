@@ -35,6 +35,7 @@ def main() -> int:
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     changed = total = 0
+    prompts_of: dict[str, dict] = {}  # benchmark -> {task_id: scaffolded prompt}, built once per benchmark
     with tarfile.open(args.tar) as src, tarfile.open(args.out, "w:gz") as dst:
         for member in src.getmembers():
             if not member.isfile():
@@ -43,8 +44,10 @@ def main() -> int:
             data = src.extractfile(member).read()
             parts = Path(member.name).parts  # samples/<bench>/<protocol>.jsonl
             if len(parts) == 3 and parts[2].endswith(".jsonl"):
-                tasks = get_benchmark(parts[1], Path(args.bench_root) / DEFAULT_DIRS[parts[1]]).load()
-                prompts = {t: build_task_prompt(task, scaffold=True) for t, task in tasks.items()}
+                if parts[1] not in prompts_of:
+                    tasks = get_benchmark(parts[1], Path(args.bench_root) / DEFAULT_DIRS[parts[1]]).load()
+                    prompts_of[parts[1]] = {t: build_task_prompt(task, scaffold=True) for t, task in tasks.items()}
+                prompts = prompts_of[parts[1]]
                 lines = []
                 for line in data.decode("utf-8").splitlines():
                     rec = json.loads(line)
