@@ -106,6 +106,9 @@ class Round2Config(TrainCommon):
     # batch as one sequence; only a varlen kernel (flash attention) makes that cheap — under SDPA it
     # builds one dense (batch·max_length)² mask, which is why run 4's round 2 ran at 24.9k tok/s.
     packing_layout: str = "rows"
+    # share of spec-to-RTL rows posed as `rtlgen generate` poses them (header from the spec's port
+    # list, body as the answer; finetune/scaffold.py); the rest keep the benchmarks' whole-module form
+    scaffold_fraction: float = 0.0
     learning_rate: float = 1e-4
     epochs: float = 2.0
 
@@ -132,6 +135,9 @@ class DPOStageConfig(TrainCommon):
     # "rtlgen": pairs in the exact prompt the sampler posed and `[BEGIN]…[DONE]` answers (as round 2
     # trains and generation infers); "raw": the problem text and code as they are
     prompt_format: str = "rtlgen"
+    # share of problems sampled and trained with the scaffolded prompt (finetune/scaffold.py): the
+    # sampler poses them that way and the pairs' answers become bodies, as `rtlgen generate` asks
+    scaffold_fraction: float = 0.0
     beta: float = 0.1
     loss_type: str = "sigmoid"
     output_dir: str = "runs/dpo"

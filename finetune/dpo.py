@@ -31,13 +31,24 @@ def sample_candidates(cfg: DPOStageConfig, problems: Path, adapters: list[str], 
                         "(JSONL of task_id/completion) or pairs=FILE instead") from None
     from eval.benchmarks import get_benchmark
 
+    from finetune.scaffold import picked
+
     tasks = get_benchmark("local:" + str(problems)).load()
     out_file.parent.mkdir(parents=True, exist_ok=True)
     if out_file.exists():
         out_file.unlink()  # the sampler appends; a half file from a killed run would double-count
-    generate_benchmark_samples(list(tasks.values()), str(out_file), model=cfg.model, adapters=list(adapters),
-                               n=cfg.k, temperature=cfg.temperature, top_p=cfg.top_p,
-                               max_new_tokens=cfg.max_new_tokens)
+    backend = None
+    for scaffold in (False, True):
+        group = [t for t in tasks.values() if picked(t.task_id, cfg.scaffold_fraction) == scaffold]
+        if not group:
+            continue
+        if backend is None:
+            from rtlgen.backends import get_backend
+
+            backend = get_backend("hf", model=cfg.model, adapters=list(adapters))
+        generate_benchmark_samples(group, str(out_file), model=cfg.model, adapters=list(adapters),
+                                   n=cfg.k, temperature=cfg.temperature, top_p=cfg.top_p,
+                                   max_new_tokens=cfg.max_new_tokens, scaffold=scaffold, backend_instance=backend)
     return out_file
 
 
@@ -63,6 +74,29 @@ def obtain_pairs(cfg: DPOStageConfig, round_dir: Path, adapters: list[str], roun
                                 workers=cfg.sim_workers, progress=cfg.progress)
 
 
+def posed_pair(row: dict, scaffold_fraction: float) -> tuple[list[dict], str, str]:
+    """(prompt messages, chosen, rejected) as the sampler posed the problem: a problem picked for the
+    scaffold (`finetune.scaffold.picked` on its task id, as `sample_candidates` picks) whose spec yields
+    a header gets the code-completion prompt and the candidates' bodies; any other gets the
+    spec-to-RTL prompt and `[BEGIN]…[DONE]` answers."""
+    import re
+
+    from finetune.scaffold import answer_body, picked
+    from rtlgen.prompts import build_prompt
+
+    top = row.get("top")
+    if not top:
+        m = re.search(r"\bmodule\s+([A-Za-z_]\w*)", row["chosen"])
+        top = m.group(1) if m else "TopModule"
+    if picked(row.get("task_id", ""), scaffold_fraction):
+        p = build_prompt(row["prompt"], kind="spec-to-rtl", top=top, scaffold=True)
+        chosen, rejected = answer_body(row["chosen"], top), answer_body(row["rejected"], top)
+        if p.meta.get("scaffold") and chosen is not None and rejected is not None:
+            return p.messages, chosen.strip("\n") + "\n", rejected.strip("\n") + "\n"
+    p = build_prompt(row["prompt"], kind="spec-to-rtl", top=top)
+    return p.messages, marked_answer(row["chosen"]), marked_answer(row["rejected"])
+
+
 def build_dataset(cfg: DPOStageConfig, tok, pairs_file: Path):
     from datasets import Dataset
 
@@ -70,18 +104,18 @@ def build_dataset(cfg: DPOStageConfig, tok, pairs_file: Path):
     if cfg.prompt_format not in ("rtlgen", "raw"):
         raise UserError(f"dpo prompt_format must be 'rtlgen' or 'raw', not {cfg.prompt_format!r}")
     if cfg.prompt_format == "rtlgen":
-        from rtlgen.prompts import Prompt, build_prompt
-
-        msgs = [build_prompt(r["prompt"], kind="spec-to-rtl", top=r.get("top") or "TopModule").messages for r in rows]
+        posed = [posed_pair(r, cfg.scaffold_fraction) for r in rows]
         if use_chat(cfg, tok):
             return Dataset.from_dict({
-                "prompt": msgs,
-                "chosen": [[{"role": "assistant", "content": marked_answer(r["chosen"])}] for r in rows],
-                "rejected": [[{"role": "assistant", "content": marked_answer(r["rejected"])}] for r in rows],
+                "prompt": [m for m, _, _ in posed],
+                "chosen": [[{"role": "assistant", "content": c}] for _, c, _ in posed],
+                "rejected": [[{"role": "assistant", "content": r}] for _, _, r in posed],
             })
-        return Dataset.from_dict({"prompt": [Prompt(m, "", "").plain for m in msgs],
-                                  "chosen": [marked_answer(r["chosen"]) + "\n" for r in rows],
-                                  "rejected": [marked_answer(r["rejected"]) + "\n" for r in rows]})
+        from rtlgen.prompts import Prompt
+
+        return Dataset.from_dict({"prompt": [Prompt(m, "", "").plain for m, _, _ in posed],
+                                  "chosen": [c + "\n" for _, c, _ in posed],
+                                  "rejected": [r + "\n" for _, _, r in posed]})
     if use_chat(cfg, tok):
         prompts = [as_messages(r["prompt"], None, cfg.system_prompt)[0] for r in rows]
         return Dataset.from_dict({

@@ -22,13 +22,15 @@ def marked_answer(code: str) -> str:
 
 
 def inference_format(prompt: str, completion: str, kind: str = "spec-to-rtl",
-                     context: str | None = None) -> tuple[list[dict], str]:
+                     context: str | None = None, scaffold: bool = False) -> tuple[list[dict], str]:
     """The pair as `rtlgen generate` and the benchmark protocols will pose it: the runtime's own
     messages for the task kind, and the answer between [BEGIN] and [DONE] as the prompt asks.
 
     For code completion the prompt already ends with the module header and the answer is the bare
     body through `endmodule` (that template asks for no markers), as VerilogEval's completions are.
-    `context` is retrieved text (rag_index/training.py) placed where `--rag` places it."""
+    `context` is retrieved text (rag_index/training.py) placed where `--rag` places it. `scaffold`
+    poses a spec-to-RTL pair as `rtlgen generate` does, header written from the spec's port list and
+    the reference's body as the answer, when that header fits the reference (`finetune.scaffold`)."""
     import re
 
     from rtlgen.prompts import build_prompt
@@ -38,7 +40,15 @@ def inference_format(prompt: str, completion: str, kind: str = "spec-to-rtl",
         p = build_prompt(prompt, kind=kind, top=m.group(1) if m else "TopModule", context=context)
         return p.messages, completion.strip("\n") + "\n"
     m = re.search(r"\bmodule\s+([A-Za-z_]\w*)", completion)
-    p = build_prompt(prompt, kind="spec-to-rtl", top=m.group(1) if m else "TopModule", context=context)
+    top = m.group(1) if m else "TopModule"
+    if scaffold:
+        from finetune.scaffold import faithful_body
+
+        body = faithful_body(prompt, completion, top)
+        if body is not None:
+            p = build_prompt(prompt, kind="spec-to-rtl", top=top, context=context, scaffold=True)
+            return p.messages, body.strip("\n") + "\n"
+    p = build_prompt(prompt, kind="spec-to-rtl", top=top, context=context)
     return p.messages, marked_answer(completion)
 
 
@@ -64,7 +74,10 @@ def build_dataset(cfg: Round2Config, tok):
 
         raise UserError(f"round2 prompt_format must be 'rtlgen' or 'raw', not {cfg.prompt_format!r}")
     if cfg.prompt_format == "rtlgen":
-        formatted = [inference_format(r["prompt"], r["completion"], r.get("kind", "spec-to-rtl"), r.get("context"))
+        from finetune.scaffold import picked
+
+        formatted = [inference_format(r["prompt"], r["completion"], r.get("kind", "spec-to-rtl"), r.get("context"),
+                                      scaffold=picked(r["prompt"], cfg.scaffold_fraction))
                      for r in rows]
         if use_chat(cfg, tok):
             return Dataset.from_dict({"prompt": [m for m, _ in formatted],

@@ -150,6 +150,13 @@ def _procedurally_assigned(body: str, name: str) -> bool:
     return False
 
 
+def split_header(code: str, top: str) -> tuple[str, str] | None:
+    """(header through its `);`, the rest) of module `top` in `code`; None when there is no such module.
+    The rest is what a scaffolded prompt asks the model for."""
+    m = re.search(rf"\bmodule\s+{re.escape(top)}\b.*?\)\s*;", code, re.S)
+    return (code[:m.end()], code[m.end():]) if m else None
+
+
 def declare_procedural_outputs(code: str, top: str) -> str:
     """Make our own scaffold header agree with the body the model wrote: a plain `output x` that the
     body assigns in an `always` block (and does not redeclare) becomes `output reg x`.
@@ -158,10 +165,10 @@ def declare_procedural_outputs(code: str, top: str) -> str:
     from an `always` block without its own `reg x;` wrote correct logic against a header that says
     wire; VerilogEval's code-complete twins keep the benchmark's header, and only headers we wrote
     are changed (`rtlgen.prompts.extract_answer` calls this for scaffolded prompts only)."""
-    m = re.search(rf"\bmodule\s+{re.escape(top)}\b.*?\)\s*;", code, re.S)
-    if not m:
+    parts = split_header(code, top)
+    if parts is None:
         return code
-    head, body = code[:m.end()], code[m.end():]
+    head, body = parts
     bare = _COMMENT.sub(" ", body)
     changed = head
     for out in _HEADER_OUTPUT.finditer(head):
