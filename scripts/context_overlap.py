@@ -12,6 +12,9 @@ task's reference solution:
   block with the reference; `first_rouge_l`: that of example 1 only;
 - `best_token_f1`: bag-of-tokens F1 (multiset overlap) of one block with the reference, which rewards
   shared vocabulary regardless of order;
+- `code_tokens`: mean length of the retrieved blocks in word tokens (F1 measures favour blocks of
+  about the reference's length, so a variant retrieving shorter modules can gain without being
+  more relevant: compare with the shuffled control);
 - `keyword_recall`: the share of the Verilog constructs the reference uses (`always_ff`, `case`,
   `posedge`, `generate`, ...) that appear in some retrieved block: does the example show the right
   kind of design?
@@ -22,7 +25,7 @@ overlap comes from retrieving for this task rather than from Verilog looking lik
 
 Empty contexts count as 0 in the means (`*_mean`); `*_mean_nonempty` averages only over tasks that got
 an example. Paired comparisons against the first variant give the mean difference with a seeded
-bootstrap 95% interval and win/tie/loss counts on `best_rouge_l`.
+bootstrap 95% interval and win/tie/loss counts (`--baseline NAME`, repeatable, adds other baselines).
 
 No benchmark text is put into any index here: the contexts were retrieved already, and this script
 only reads them and the benchmarks' references. Caveats, stated in the output too: the index dropped
@@ -72,7 +75,8 @@ def task_scores(context: str, reference: str) -> dict:
 
     codes = [word_tokens(t) for kind, t in context_blocks(context) if kind == "code"]
     ref = word_tokens(reference or "")
-    row = {"empty": not codes, "n_examples": len(codes)}
+    row = {"empty": not codes, "n_examples": len(codes),
+           "code_tokens": sum(map(len, codes)) / len(codes) if codes else 0.0}
     if not codes or not ref:
         return row | {m: 0.0 for m in METRICS}
     rl = [rouge_l(c, ref) for c in codes]
@@ -88,7 +92,9 @@ def aggregate(rows: list[dict]) -> dict:
     n = len(rows)
     full = [r for r in rows if not r["empty"]]
     out = {"tasks": n, "empty": n - len(full), "empty_fraction": round((n - len(full)) / n, 4) if n else 0.0,
-           "mean_examples": round(sum(r["n_examples"] for r in rows) / n, 3) if n else 0.0}
+           "mean_examples": round(sum(r["n_examples"] for r in rows) / n, 3) if n else 0.0,
+           # Rouge-L F1 and token F1 favour blocks near the reference's length: report the length too
+           "mean_code_tokens_nonempty": round(sum(r["code_tokens"] for r in full) / len(full), 1) if full else 0.0}
     for m in METRICS:
         out[f"{m}_mean"] = round(sum(r[m] for r in rows) / n, 4) if n else 0.0
         out[f"{m}_mean_nonempty"] = round(sum(r[m] for r in full) / len(full), 4) if full else 0.0
@@ -107,8 +113,10 @@ def paired(base: list[float], other: list[float], n_boot: int = 2000, seed: int 
             "losses": sum(x < -1e-9 for x in d)}
 
 
-def compare(variants: dict[str, str], loaded: dict, n_boot: int = 2000, progress=None) -> dict:
-    """The whole report for {name: contexts path} over `loaded` ({benchmark: {task_id: Task}})."""
+def compare(variants: dict[str, str], loaded: dict, n_boot: int = 2000, progress=None,
+            baselines: list[str] | None = None) -> dict:
+    """The whole report for {name: contexts path} over `loaded` ({benchmark: {task_id: Task}}), with
+    paired differences of every variant against each of `baselines` (default: the first variant)."""
     from rag_index.contexts import load_contexts
 
     from eval.errors import UserError
@@ -152,11 +160,14 @@ def compare(variants: dict[str, str], loaded: dict, n_boot: int = 2000, progress
         report["per_benchmark"][b] = {name: aggregate([s for (bb, _), s in sc.items() if bb == b])
                                       for name, sc in per_task.items()}
     names = list(variants)
-    keys = sorted(per_task[names[0]])
-    report["paired_vs_" + names[0]] = {
-        name: {m: paired([per_task[names[0]][k][m] for k in keys], [per_task[name][k][m] for k in keys], n_boot)
-               for m in ("best_rouge_l", "best_token_f1", "keyword_recall")}
-        for name in names[1:]}
+    for base in baselines or names[:1]:
+        if base not in per_task:
+            raise UserError(f"baseline {base!r} is not one of the variants ({', '.join(names)})")
+        keys = sorted(per_task[base])
+        report["paired_vs_" + base] = {
+            name: {m: paired([per_task[base][k][m] for k in keys], [per_task[name][k][m] for k in keys], n_boot)
+                   for m in ("best_rouge_l", "first_rouge_l", "best_token_f1", "keyword_recall")}
+            for name in names if name != base}
     report["notes"] = ("Proxy, not pass@1. Empty contexts count 0 in *_mean. The index dropped snippets at "
                        "Rouge-L >= 0.5 with any benchmark reference, so best_rouge_l is capped near 0.5. "
                        "No benchmark text was indexed to compute this.")
@@ -172,6 +183,8 @@ def main() -> int:
     ap.add_argument("--benches", default=",".join(SCORED))
     ap.add_argument("--out", default=None, help="JSON report to write (printed anyway)")
     ap.add_argument("--bootstrap", type=int, default=2000)
+    ap.add_argument("--baseline", action="append", default=None,
+                    help="variant the paired differences are taken against (repeatable; default: the first)")
     args = ap.parse_args()
 
     from rich.progress import Progress
@@ -197,7 +210,8 @@ def main() -> int:
         total = len(variants) * sum(len(t) for t in loaded.values())
         with Progress() as prog:
             bar = prog.add_task("scoring contexts", total=total)
-            report = compare(variants, loaded, args.bootstrap, progress=lambda: prog.advance(bar))
+            report = compare(variants, loaded, args.bootstrap, progress=lambda: prog.advance(bar),
+                             baselines=args.baseline)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
