@@ -78,7 +78,8 @@ def posed_pair(row: dict, scaffold_fraction: float) -> tuple[list[dict], str, st
     """(prompt messages, chosen, rejected) as the sampler posed the problem: a problem picked for the
     scaffold (`finetune.scaffold.picked` on its task id, as `sample_candidates` picks) whose spec yields
     a header gets the code-completion prompt and the candidates' bodies; any other gets the
-    spec-to-RTL prompt and `[BEGIN]…[DONE]` answers."""
+    spec-to-RTL prompt and `[BEGIN]…[DONE]` answers. A candidate whose text held no module to
+    extract was stored as the raw text the model wrote after the header, which is its body."""
     import re
 
     from finetune.scaffold import answer_body, picked
@@ -90,8 +91,8 @@ def posed_pair(row: dict, scaffold_fraction: float) -> tuple[list[dict], str, st
         top = m.group(1) if m else "TopModule"
     if picked(row.get("task_id", ""), scaffold_fraction):
         p = build_prompt(row["prompt"], kind="spec-to-rtl", top=top, scaffold=True)
-        chosen, rejected = answer_body(row["chosen"], top), answer_body(row["rejected"], top)
-        if p.meta.get("scaffold") and chosen is not None and rejected is not None:
+        if p.meta.get("scaffold"):
+            chosen, rejected = (answer_body(row[k], top) or row[k] for k in ("chosen", "rejected"))
             return p.messages, chosen.strip("\n") + "\n", rejected.strip("\n") + "\n"
     p = build_prompt(row["prompt"], kind="spec-to-rtl", top=top)
     return p.messages, marked_answer(row["chosen"]), marked_answer(row["rejected"])
