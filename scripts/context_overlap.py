@@ -152,7 +152,8 @@ def compare(variants: dict[str, str], loaded: dict, n_boot: int = 2000, progress
             report["variants"][name] = {"contexts": path, "control": "contexts of another task of the same benchmark",
                                         **aggregate(list(scores.values()))}
             continue
-        report["variants"][name] = {"contexts": str(path), "mode": ret.get("mode"),
+        report["variants"][name] = {"contexts": str(path), "example_mode": ret.get("example_mode"),
+                                    "knowledge_mode": ret.get("mode"),
                                     "embedder": emb.get("model"), "index": table.manifest.get("index"),
                                     "audit_flagged": (table.manifest.get("audit") or {}).get("flagged"),
                                     **aggregate(list(scores.values()))}
@@ -166,7 +167,7 @@ def compare(variants: dict[str, str], loaded: dict, n_boot: int = 2000, progress
         keys = sorted(per_task[base])
         report["paired_vs_" + base] = {
             name: {m: paired([per_task[base][k][m] for k in keys], [per_task[name][k][m] for k in keys], n_boot)
-                   for m in ("best_rouge_l", "first_rouge_l", "best_token_f1", "keyword_recall")}
+                   for m in METRICS}
             for name in names if name != base}
     report["notes"] = ("Proxy, not pass@1. Empty contexts count 0 in *_mean. The index dropped snippets at "
                        "Rouge-L >= 0.5 with any benchmark reference, so best_rouge_l is capped near 0.5. "
