@@ -28,16 +28,18 @@ def reset_active_low(name: str) -> bool:
     return bool(_ACTIVE_LOW.search(base)) and base not in ("rst", "reset", "areset", "arst")
 
 
-def elaborated_ports(source: str, top: str) -> list[tuple[str, str, int]] | None:
-    """(name, direction, bit width) of each port of module `top` as pyslang elaborates it (default
-    parameters); width 0 for a port that is not an integral vector. None when pyslang is missing or
-    `top` is not a top-level module of `source`."""
+def _compilation(source: str, top: str):
+    """A pyslang compilation of `source`; None when pyslang is missing."""
     try:
         from pyslang import ast, syntax
     except ImportError:  # pragma: no cover - pyslang is a dependency
         return None
     comp = ast.Compilation()
     comp.addSyntaxTree(syntax.SyntaxTree.fromText(source, f"{top}.sv"))
+    return comp
+
+
+def _ports(comp, top: str) -> list[tuple[str, str, int]] | None:
     for inst in comp.getRoot().topInstances:
         if inst.name != top:
             continue
@@ -49,3 +51,20 @@ def elaborated_ports(source: str, top: str) -> list[tuple[str, str, int]] | None
             out.append((p.name, {"in": "input", "out": "output"}.get(d, d), width))
         return out
     return None
+
+
+def elaborated_ports(source: str, top: str) -> list[tuple[str, str, int]] | None:
+    """(name, direction, bit width) of each port of module `top` as pyslang elaborates it (default
+    parameters); width 0 for a port that is not an integral vector. None when pyslang is missing or
+    `top` is not a top-level module of `source`."""
+    comp = _compilation(source, top)
+    return None if comp is None else _ports(comp, top)
+
+
+def elaborate(source: str, top: str) -> tuple[list[tuple[str, str, int]] | None, int]:
+    """`elaborated_ports` and the number of error diagnostics, from one compilation (the diagnostics
+    cost a full elaboration, so callers that need only the ports use `elaborated_ports`)."""
+    comp = _compilation(source, top)
+    if comp is None:
+        return None, 0
+    return _ports(comp, top), sum(1 for d in comp.getAllDiagnostics() if d.isError())

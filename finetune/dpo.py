@@ -17,7 +17,7 @@ from rich.console import Console
 from eval.errors import UserError
 from finetune import common, pairs as pairs_mod
 from finetune.config import DPOStageConfig
-from finetune.round2 import as_messages, marked_answer, use_chat
+from finetune.round2 import as_messages, marked_answer, top_of, use_chat
 
 console = Console(stderr=True)
 
@@ -80,15 +80,10 @@ def posed_pair(row: dict, scaffold_fraction: float) -> tuple[list[dict], str, st
     a header gets the code-completion prompt and the candidates' bodies; any other gets the
     spec-to-RTL prompt and `[BEGIN]…[DONE]` answers. A candidate whose text held no module to
     extract was stored as the raw text the model wrote after the header, which is its body."""
-    import re
-
     from finetune.scaffold import answer_body, picked
     from rtlgen.prompts import build_prompt
 
-    top = row.get("top")
-    if not top:
-        m = re.search(r"\bmodule\s+([A-Za-z_]\w*)", row["chosen"])
-        top = m.group(1) if m else "TopModule"
+    top = row.get("top") or top_of(row["chosen"])
     if picked(row.get("task_id", ""), scaffold_fraction):
         p = build_prompt(row["prompt"], kind="spec-to-rtl", top=top, scaffold=True)
         if p.meta.get("scaffold"):

@@ -21,6 +21,14 @@ def marked_answer(code: str) -> str:
     return "[BEGIN]\n" + code.strip() + "\n[DONE]"
 
 
+def top_of(code: str) -> str:
+    """The first module `code` defines (the row's top), TopModule when it names none."""
+    import re
+
+    m = re.search(r"\bmodule\s+([A-Za-z_]\w*)", code)
+    return m.group(1) if m else "TopModule"
+
+
 def inference_format(prompt: str, completion: str, kind: str = "spec-to-rtl",
                      context: str | None = None, scaffold: bool = False) -> tuple[list[dict], str]:
     """The pair as `rtlgen generate` and the benchmark protocols will pose it: the runtime's own
@@ -31,16 +39,12 @@ def inference_format(prompt: str, completion: str, kind: str = "spec-to-rtl",
     `context` is retrieved text (rag_index/training.py) placed where `--rag` places it. `scaffold`
     poses a spec-to-RTL pair as `rtlgen generate` does, header written from the spec's port list and
     the reference's body as the answer, when that header fits the reference (`finetune.scaffold`)."""
-    import re
-
     from rtlgen.prompts import build_prompt
 
     if kind == "code-complete":
-        m = re.search(r"\bmodule\s+([A-Za-z_]\w*)", prompt)
-        p = build_prompt(prompt, kind=kind, top=m.group(1) if m else "TopModule", context=context)
+        p = build_prompt(prompt, kind=kind, top=top_of(prompt), context=context)
         return p.messages, completion.strip("\n") + "\n"
-    m = re.search(r"\bmodule\s+([A-Za-z_]\w*)", completion)
-    top = m.group(1) if m else "TopModule"
+    top = top_of(completion)
     if scaffold:
         from finetune.scaffold import faithful_body
 

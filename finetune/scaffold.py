@@ -32,19 +32,9 @@ def picked(key: str, fraction: float) -> bool:
     return h / 2**64 < fraction
 
 
-def _ports_and_errors(source: str, top: str) -> tuple[list | None, int]:
-    from pyslang import ast, syntax
-
-    from eval.signals import elaborated_ports
-
-    comp = ast.Compilation()
-    comp.addSyntaxTree(syntax.SyntaxTree.fromText(source, f"{top}.sv"))
-    errors = sum(1 for d in comp.getAllDiagnostics() if d.isError())
-    return elaborated_ports(source, top), errors
-
-
 def faithful_body(spec: str, code: str, top: str) -> str | None:
     """The body of reference `code` when the scaffold header for `spec` fits it; else None."""
+    from eval.signals import elaborate
     from rtlgen.spec_ports import declare_procedural_outputs, scaffold_header, split_header
 
     head = scaffold_header(spec, top)
@@ -55,8 +45,8 @@ def faithful_body(spec: str, code: str, top: str) -> str | None:
     if not body.strip():
         return None
     joined = declare_procedural_outputs(head + body, top)
-    ref_ports, ref_errors = _ports_and_errors(code, top)
-    ports, errors = _ports_and_errors(joined, top)
+    ref_ports, ref_errors = elaborate(code, top)
+    ports, errors = elaborate(joined, top)
     if ref_ports is None or ports != ref_ports or errors > ref_errors:
         return None
     return body

@@ -20,9 +20,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-DIRECTIONS = ("input", "output", "inout")
-
-
 @dataclass(frozen=True)
 class Port:
     direction: str
