@@ -109,7 +109,30 @@ def load_model(cfg: TrainCommon, path: str):
         raise UserError(f"cannot load model {path}: {str(exc).splitlines()[0]}") from None
     for adapter in cfg.init_adapters:
         model = merge_adapter(model, adapter)
+    if not cfg.lora.enabled:
+        restrict_full_training(model, cfg.full_scope)
     return model
+
+
+def decoder_linear_names(model) -> list[str]:
+    """The linear layers inside the decoder blocks: what LoRA's all-linear targets, minus the head."""
+    import torch
+
+    return [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear) and ".layers." in f".{n}"]
+
+
+def restrict_full_training(model, scope: str) -> None:
+    """Full fine-tuning of `scope`: "all" trains every parameter, "linear" only the decoder's linear layers.
+
+    Both set every flag explicitly: peft's merge of an init adapter leaves the base frozen, so a full
+    round 2 started from a merged round 1 would otherwise train nothing."""
+    if scope not in ("linear", "all"):
+        raise UserError(f"full_scope {scope!r}: expected 'linear' or 'all'")
+    keep = {f"{n}.weight" for n in decoder_linear_names(model)}
+    if scope == "linear" and not keep:
+        raise UserError("full_scope=linear found no linear layers under model.layers; use full_scope=all")
+    for name, param in model.named_parameters():
+        param.requires_grad = scope == "all" or name in keep
 
 
 def merge_adapter(model, adapter: str):

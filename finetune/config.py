@@ -51,6 +51,10 @@ class TrainCommon:
     tensorboard: bool = True  # when the tensorboard package is importable
     progress: bool = True
     lora: LoraSettings = field(default_factory=LoraSettings)
+    # what trains when lora.enabled is false. "linear": only the decoder's linear layers (embeddings,
+    # the tied head and the norms stay frozen), so the change lives where a LoRA adapter can carry it
+    # and `rtlgen train extract` can ship it as adapters under the 16 MiB file limit; "all": everything.
+    full_scope: str = "linear"
     dataloader_workers: int = 0
     # processes for trl's dataset preparation (chat template, tokenization, packing): run 5's 46k-row
     # round 2 spent ~180 s single-process there before its first step. 0 = in-process.

@@ -79,7 +79,7 @@ def test_round1_packs_fixed_blocks_and_logs(r1_run):
 
 def test_round1_full_finetune_changes_all_weights(env):
     cfg = load_config(Round1Config, None, h.tiny_overrides(env["model"], env["root"] / "r1full", max_steps=2,
-                                                            data=str(env["r1"])) + ["lora.enabled=false"])
+                                                            data=str(env["r1"])) + ["lora.enabled=false", "full_scope=all"])
     trainer, tok, resume_from, extra = round1.build(cfg)
     before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
     common.finish(trainer, cfg, "round1", resume_from, tok, extra)

@@ -85,5 +85,22 @@ def pairs(problems: str = typer.Option(..., "--problems", help="synthesised prob
     console.print(f"pairs written to {path}")
 
 
+@train_app.command("extract")
+def extract(tuned: str = typer.Option(..., "--tuned", help="fully fine-tuned model dir (a stage's output_dir/model)"),
+            out: Path = typer.Option(..., "--out", help="folder for the adapter and extract_report.json"),
+            base: str = typer.Option("smollm2-135m", "--base", help="the model the run started from"),
+            init_adapter: list[str] = typer.Option([], "--init-adapter",
+                                                   help="adapters merged into --base before the run (repeatable)"),
+            rank: int = typer.Option(24, "--rank", help="LoRA rank (24 keeps a 135M model's adapter under 16 MiB)"),
+            dtype: str = typer.Option("bfloat16", "--dtype", help="dtype of the saved adapter")) -> None:
+    """Turn a full fine-tune (full_scope=linear) into a LoRA adapter by truncated SVD of each layer's change."""
+    from finetune.extract import extract_adapter
+
+    report = extract_adapter(base, tuned, out, rank, init_adapters=init_adapter, dtype=dtype)
+    console.print(f"rank {rank}: kept {report['kept_energy']:.1%} of the change's energy over {report['layers']} "
+                  f"layers (worst layer {report['kept_energy_min']:.1%}); {report['file_bytes'] / 2**20:.1f} MiB "
+                  f"written to {out}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(train_app, name="train")
