@@ -97,12 +97,18 @@ def load_tokenizer(path: str):
     return tok
 
 
-def load_model(cfg: TrainCommon, path: str):
-    """The model in the training dtype, with `cfg.init_adapters` merged into its weights, in order."""
+def load_model(cfg: TrainCommon, path: str, dtype=None):
+    """The model in the training dtype, with `cfg.init_adapters` merged into its weights, in order.
+
+    Under LoRA the frozen base sits in bf16. A full run keeps fp32 master weights and computes in bf16
+    under autocast: stored in bf16, an Adam step of lr 1e-4 on a weight of 0.05 is below half an ulp
+    (2^-9 · 0.05) and would mostly round away."""
     import torch
     from transformers import AutoModelForCausalLM
 
-    dtype = torch.bfloat16 if (cfg.bf16 and not cfg.use_cpu) else torch.float32
+    if dtype is None:
+        half = cfg.bf16 and not cfg.use_cpu and cfg.lora.enabled
+        dtype = torch.bfloat16 if half else torch.float32
     try:
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, attn_implementation=cfg.attn_implementation)
     except OSError as exc:

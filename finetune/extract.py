@@ -32,10 +32,10 @@ def extract_adapter(base: str, tuned: str, out: str | Path, rank: int, *, init_a
     tuned_path = resolve_model_path(tuned)
     # rebuild the starting point in the dtype the run trained in (what its checkpoint says), so that
     # the difference is the training's and not rounding between dtypes
-    bf16 = trained_dtype(tuned_path) == "bfloat16"
-    cfg = TrainCommon(model=base, init_adapters=list(init_adapters or []), bf16=bf16)
-    start = load_model(cfg, resolve_model_path(base)).float()
-    end = load_model(TrainCommon(model=tuned, bf16=bf16), tuned_path).float()
+    weights = getattr(torch, trained_dtype(tuned_path), torch.float32)
+    cfg = TrainCommon(model=base, init_adapters=list(init_adapters or []))
+    start = load_model(cfg, resolve_model_path(base), dtype=weights).float()
+    end = load_model(TrainCommon(model=tuned), tuned_path, dtype=weights).float()
     start_p, end_p = dict(start.named_parameters()), dict(end.named_parameters())
     if start_p.keys() != end_p.keys():
         raise UserError(f"{tuned} is not the same architecture as {base}: their parameter names differ")
