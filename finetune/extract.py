@@ -95,3 +95,45 @@ def trained_dtype(path: str) -> str:
     except (OSError, ValueError):
         return "float32"
     return str(config.get("dtype") or config.get("torch_dtype") or "float32")
+
+
+def split_adapter(adapter: str | Path, out: str | Path, parts: int) -> list[Path]:
+    """Cut one rank-r LoRA adapter into `parts` adapters of rank r/parts that stack to the same change.
+
+    B·A = Σ B[:, i]·A[i] over any partition of the rank, and each part keeps the original alpha/r
+    scale, so merging the parts in any order gives exactly the original update: a rank-64 round 2
+    ships as four files under the 16 MiB limit with nothing lost."""
+    from safetensors.torch import load_file, save_file
+
+    src = Path(adapter)
+    try:
+        config = json.loads((src / "adapter_config.json").read_text())
+        tensors = load_file(str(src / "adapter_model.safetensors"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{src} is not a LoRA adapter dir: {exc}") from None
+    rank = int(config["r"])
+    if parts < 1 or rank % parts:
+        raise UserError(f"cannot cut rank {rank} into {parts} equal parts")
+    if config.get("rank_pattern") or config.get("alpha_pattern") or config.get("use_rslora") or config.get("use_dora"):
+        raise UserError(f"{src}: per-module ranks, rsLoRA and DoRA adapters cannot be split exactly")
+    step = rank // parts
+    scale = float(config["lora_alpha"]) / rank
+    written = []
+    for i in range(parts):
+        cut = slice(i * step, (i + 1) * step)
+        part = {}
+        for key, t in tensors.items():
+            if ".lora_A." in key:
+                part[key] = t[cut].contiguous()
+            elif ".lora_B." in key:
+                part[key] = t[:, cut].contiguous()
+            else:
+                raise UserError(f"{src}: tensor {key} is neither lora_A nor lora_B; cannot split")
+        dest = Path(out) / f"part{i + 1}"
+        dest.mkdir(parents=True, exist_ok=True)
+        save_file(part, str(dest / "adapter_model.safetensors"), metadata={"format": "pt"})
+        alpha = scale * step
+        config_part = {**config, "r": step, "lora_alpha": int(alpha) if alpha.is_integer() else alpha}
+        (dest / "adapter_config.json").write_text(json.dumps(config_part, indent=2))
+        written.append(dest)
+    return written

@@ -14,7 +14,7 @@ import train_helpers as h  # noqa: E402
 from eval.errors import UserError  # noqa: E402
 from finetune import common, round1, round2  # noqa: E402
 from finetune.config import Round1Config, Round2Config  # noqa: E402
-from finetune.extract import extract_adapter  # noqa: E402
+from finetune.extract import extract_adapter, split_adapter  # noqa: E402
 from rtlgen.config import load_config  # noqa: E402
 
 LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -119,3 +119,14 @@ def test_extract_cli_reports_and_fails_in_one_line(runs, tmp_path, capfd):
     err = capfd.readouterr().err
     assert "error:" in err and "Traceback" not in err
     assert len([x for x in err.splitlines() if x.strip()]) == 1, err
+
+
+def test_split_adapter_stacks_to_exactly_the_original(runs, tmp_path):
+    parts = split_adapter(runs["r1"], tmp_path / "split", 2)  # the round-1 LoRA: r=4, alpha=8
+    assert [json.loads((p / "adapter_config.json").read_text())["r"] for p in parts] == [2, 2]
+    whole = dict(_merged(runs["model"], [runs["r1"]]).named_parameters())
+    stacked = dict(_merged(runs["model"], parts).named_parameters())
+    for name, p in whole.items():
+        assert torch.allclose(p, stacked[name], atol=1e-6), name
+    with pytest.raises(UserError, match="equal parts"):
+        split_adapter(runs["r1"], tmp_path / "bad", 3)

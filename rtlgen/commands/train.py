@@ -102,5 +102,16 @@ def extract(tuned: str = typer.Option(..., "--tuned", help="fully fine-tuned mod
                   f"written to {out}")
 
 
+@train_app.command("split")
+def split(adapter: Path = typer.Option(..., "--adapter", help="LoRA adapter dir to cut"),
+          out: Path = typer.Option(..., "--out", help="folder for part1 … partN"),
+          parts: int = typer.Option(..., "--parts", help="how many equal-rank adapters to write")) -> None:
+    """Cut a LoRA adapter into N stacked adapters of rank r/N (exact), e.g. to keep files under 16 MiB."""
+    from finetune.extract import split_adapter
+
+    for p in split_adapter(adapter, out, parts):
+        console.print(f"{p}: {(p / 'adapter_model.safetensors').stat().st_size / 2**20:.1f} MiB")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(train_app, name="train")
