@@ -147,3 +147,11 @@ def test_shipped_default_adapters_are_complete_and_small():
         assert cfg["peft_type"] == "LORA" and (path / "adapter_model.safetensors").is_file()
         assert all(f.stat().st_size <= 16 * 2**20 for f in path.iterdir())
     assert (models.ADAPTERS_DIR / "rtlgen-smollm2-135m" / "MODEL_CARD.md").is_file()
+
+
+def test_shipped_adapters_exist_and_each_file_fits_the_limit():
+    alias = ALIASES["rtlgen-smollm2-135m"]
+    assert not alias.missing_adapters(), alias.missing_adapters()
+    for path in alias.adapter_paths():
+        size = (Path(path) / "adapter_model.safetensors").stat().st_size
+        assert 0 < size <= 16 * 2**20, f"{path}: {size} bytes"

@@ -51,7 +51,10 @@ class Alias:
 
 
 ADAPTERS_DIR = Path(__file__).resolve().parents[1] / "adapters"
-ADAPTER_STACK = ("rtlgen-smollm2-135m/round1", "rtlgen-smollm2-135m/round2", "rtlgen-smollm2-135m/dpo")
+# round 2 is one rank-64 LoRA adapter cut into four rank-16 files (`rtlgen train split`, exact) so that
+# each stays under the repository's 16 MiB file limit
+ADAPTER_STACK = ("rtlgen-smollm2-135m/round1",
+                 *(f"rtlgen-smollm2-135m/round2/part{i}" for i in range(1, 5)))
 
 ALIASES: dict[str, Alias] = {
     "smollm2-135m": Alias(
@@ -63,8 +66,8 @@ ALIASES: dict[str, Alias] = {
     # our fine-tuned default (model card: rtlgen/adapters/rtlgen-smollm2-135m/MODEL_CARD.md)
     "rtlgen-smollm2-135m": Alias(
         name="rtlgen-smollm2-135m",
-        description="SmolLM2-135M-Instruct + rtlgen LoRA adapters (round 1 code, round 2 instructions, "
-                    "DPO on testbench outcomes); Apache-2.0",
+        description="SmolLM2-135M-Instruct + rtlgen LoRA adapters (round 1 code r=16, round 2 "
+                    "instructions r=64); Apache-2.0",
         base="smollm2-135m", adapters=ADAPTER_STACK,
     ),
 }
