@@ -1,4 +1,4 @@
-"""`rtlgen train round1|round2|dpo|pairs`: the fine-tuning stages from the command line.
+"""`rtlgen train round1|round2|dpo|pairs|extract|split`: the fine-tuning stages from the command line.
 
 Each stage reads one YAML config (`finetune/configs/<stage>.yaml` by default) and takes trl-style
 `key=value` overrides after it: `rtlgen train round1 max_steps=100 lora.r=32`. Heavy imports
