@@ -63,7 +63,19 @@ def read_samples(path: Path) -> dict[str, list[dict]]:
     return by_task
 
 
-def task_scores(bench, task, rows: list[dict], *, workers: int, seed: int, cycles: int) -> dict:
+def task_scores(bench, task, rows: list[dict], *, workers: int, seed: int, cycles: int, candidates: int = 0) -> dict:
+    """Scores of one pick from all n samples, or (`candidates` = K < n) the mean over the n // K disjoint
+    groups of K samples: what `rtlgen generate` returns when it draws K candidates (its default is 4)."""
+    if not candidates or candidates >= len(rows):
+        return pick_scores(bench, task, rows, workers=workers, seed=seed, cycles=cycles)
+    groups = [rows[i:i + candidates] for i in range(0, len(rows) - candidates + 1, candidates)]
+    picks = [pick_scores(bench, task, g, workers=workers, seed=seed, cycles=cycles) for g in groups]
+    out = {"task_id": task.task_id, "n": candidates, "groups": len(groups), "c": sum(p["c"] for p in picks),
+           "fallback": mean(p["fallback"] for p in picks), "seconds": round(sum(p["seconds"] for p in picks), 3)}
+    return out | {m: mean(p[m] for p in picks) for m in METRICS}
+
+
+def pick_scores(bench, task, rows: list[dict], *, workers: int, seed: int, cycles: int) -> dict:
     from rtlgen.consensus import DEGENERATE_RANK, functional_consensus
 
     passed = [bool(r["passed"]) for r in rows]
@@ -105,7 +117,7 @@ def mean(xs) -> float:
 
 
 def evaluate_run(run: Path, benches: list[str], bench_root: Path, *, workers: int, seed: int, cycles: int,
-                 limit: int | None, progress) -> dict:
+                 limit: int | None, progress, candidates: int = 0) -> dict:
     from eval.benchmarks import get_benchmark
     from eval.errors import UserError
 
@@ -130,12 +142,13 @@ def evaluate_run(run: Path, benches: list[str], bench_root: Path, *, workers: in
         per_task = []
         for tid in ids:
             progress.update(bar, description=f"{run.name} {name} {tid}"[:60])
-            per_task.append(task_scores(bench, tasks[tid], samples[tid], workers=workers, seed=seed, cycles=cycles))
+            per_task.append(task_scores(bench, tasks[tid], samples[tid], workers=workers, seed=seed, cycles=cycles,
+                                        candidates=candidates))
             progress.advance(bar)
         wall = time.monotonic() - t0
         row = {m: round(mean(t[m] for t in per_task), 4) for m in METRICS}
         row |= {"n_tasks": len(per_task), "samples_per_task": sorted({t["n"] for t in per_task}),
-                "fallback_tasks": sum(t["fallback"] for t in per_task),
+                "fallback_tasks": round(sum(t["fallback"] for t in per_task), 2),
                 "tasks_consensus_better": sum(t["consensus_pick"] > t["compile_clean_pick"] + 1e-9 for t in per_task),
                 "tasks_consensus_worse": sum(t["consensus_pick"] < t["compile_clean_pick"] - 1e-9 for t in per_task),
                 "tasks_nd_better": sum(t["consensus_nd_pick"] > t["compile_clean_pick"] + 1e-9 for t in per_task),
@@ -153,7 +166,9 @@ def markdown(result: dict) -> str:
     lines = [f"# Functional-consensus selection on `{result['run']}`", "",
              "Expected pass@1 of one pick from n sampled candidates per task, all methods on the same samples "
              "in the same run. `consensus pick` uses only the interface (no testbench, no reference); "
-             "`pass@n` is the oracle.", "",
+             "`pass@n` is the oracle." + (f" Here n = {result['candidates']}: each pick sees one of the disjoint "
+                                          f"groups of {result['candidates']} samples, and the groups are averaged "
+                                          "(`rtlgen generate -n`)." if result.get("candidates") else ""), "",
              f"Command: `{result['command']}`  ", f"Commit: `{p['git_commit']}`  ",
              "Tools: " + ", ".join(f"{k} {v}" for k, v in p["tool_versions"].items()) + "  ",
              f"Isolation: {p['isolation']}  ", f"Stimulus: seed {result['seed']}, {result['cycles']} cycles/vectors", "",
@@ -190,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cycles", type=int, default=200)
     ap.add_argument("--limit", type=int, default=None, help="first N tasks of each benchmark (smoke runs)")
+    ap.add_argument("--candidates", type=int, default=0,
+                    help="pick from disjoint groups of K samples and average (rtlgen generate's -n; 0: all n)")
     args = ap.parse_args(argv)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -201,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TimeRemainingColumn()) as prog:
             res = evaluate_run(args.run, benches, args.bench_root, workers=args.workers, seed=args.seed,
-                               cycles=args.cycles, limit=args.limit, progress=prog)
+                               cycles=args.cycles, limit=args.limit, progress=prog, candidates=args.candidates)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -209,9 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     mean_row["seconds_per_task"] = round(mean(r["seconds_per_task"] for r in res.values()), 3)
     cmd = "python scripts/select_eval.py " + " ".join(sys.argv[1:] if argv is None else argv)
     result = {"run": str(args.run), "command": cmd, "seed": args.seed, "cycles": args.cycles, "workers": args.workers,
+              "candidates": args.candidates,
               "mean": mean_row, "benchmarks": res,
               "provenance": provenance({"seed": args.seed, "cycles": args.cycles, "workers": args.workers,
-                                        "limit": args.limit})}
+                                        "limit": args.limit, "candidates": args.candidates})}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
     args.out.with_suffix(".md").write_text(markdown(result))

@@ -152,6 +152,14 @@ def test_select_eval_script_on_a_fixture_run(tmp_path):
     assert res["consensus_pick"] == res["consensus_nd_pick"] == 1.0 and res["pass@n"] == 1.0
     assert res["per_task"][0]["cluster_sizes"] == [2, 1]
     assert "consensus pick" in out.with_suffix(".md").read_text()
+    # rtlgen generate's -n: picks from the disjoint groups [OR, AND_A] (a tie: half a pass) and
+    # [AND_B, no code] (the one compiling answer passes), averaged
+    assert select_eval.main(["--run", str(run.parent), "-o", str(out), "--bench", "verilogeval-v2-spec",
+                             "--bench-root", str(tmp_path), "--cycles", "20", "--candidates", "2"]) == 0
+    res = json.loads(out.with_suffix(".json").read_text())["benchmarks"]["verilogeval-v2-spec"]
+    assert res["per_task"][0]["groups"] == 2 and res["samples_per_task"] == [2]
+    assert res["consensus_nd_pick"] == res["compile_clean_pick"] == 0.75 and res["pass@1"] == 0.5
+    assert "disjoint groups of 2" in out.with_suffix(".md").read_text()
     assert select_eval.main(["--run", str(tmp_path / "nope"), "-o", str(out), "--bench", "verilogeval-v2-spec",
                              "--bench-root", str(tmp_path)]) == 2
 
