@@ -13,7 +13,9 @@ from typing import Any
 
 @dataclass
 class LoraSettings:
-    """LoRA on all linear layers by default: on small models it is the setting closest to full FT."""
+    """LoRA on all linear layers by default: on small models it is the setting closest to full FT, given
+    rank and learning rate enough (run 7's round 2: r=16 at lr 2e-4 trailed full FT by 2.7 points of
+    greedy pass@1; r=64 at 6e-4 matched it)."""
 
     enabled: bool = True
     r: int = 16

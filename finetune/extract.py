@@ -24,6 +24,7 @@ def extract_adapter(base: str, tuned: str, out: str | Path, rank: int, *, init_a
     """Write `out/adapter_model.safetensors` + `adapter_config.json` such that base (+ init adapters)
     + this adapter ≈ `tuned`, and return the report (also written to `out/extract_report.json`)."""
     import torch
+    import torch.nn.functional as F
     from peft import LoraConfig
     from safetensors.torch import save_file
 
@@ -55,12 +56,9 @@ def extract_adapter(base: str, tuned: str, out: str | Path, rank: int, *, init_a
             r = min(rank, s.numel())
             root = s[:r].sqrt()
             key = f"base_model.model.{name}"
-            tensors[f"{key}.lora_A.weight"] = (root[:, None] * vh[:r]).contiguous()
-            tensors[f"{key}.lora_B.weight"] = (u[:, :r] * root[None, :]).contiguous()
-            if r < rank:  # pad so every layer has the adapter's one rank; zeros add nothing
-                a, b = tensors[f"{key}.lora_A.weight"], tensors[f"{key}.lora_B.weight"]
-                tensors[f"{key}.lora_A.weight"] = torch.cat([a, a.new_zeros(rank - r, a.shape[1])])
-                tensors[f"{key}.lora_B.weight"] = torch.cat([b, b.new_zeros(b.shape[0], rank - r)], dim=1)
+            # a layer narrower than `rank` is zero-padded to the adapter's one rank; zeros add nothing
+            tensors[f"{key}.lora_A.weight"] = F.pad(root[:, None] * vh[:r], (0, 0, 0, rank - r)).contiguous()
+            tensors[f"{key}.lora_B.weight"] = F.pad(u[:, :r] * root[None, :], (0, rank - r)).contiguous()
             kept = float(s[:r].pow(2).sum())
             layers[name] = {"kept_energy": round(kept / energy, 5), "delta_norm": round(energy ** 0.5, 5)}
             kept_total += kept

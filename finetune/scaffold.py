@@ -7,8 +7,8 @@ spec-to-rtl the scaffold raised syntax (56.4 → 71.2%) yet lowered greedy pass@
 fixed fraction of spec-to-RTL rows is posed the scaffolded way, so training covers both forms: the
 benchmarks' upstream protocol keeps its whole-module rows, and generation gets rows of its own form.
 Run 6 (round 2 at 1.0, DPO at 0.5, with a longer schedule) took scaffolded v2 spec-to-rtl greedy pass@1
-4.5 → 7.7% but lost pass@10 and consensus-pick passes, so the shipped configs keep 0
-(`results/train/README.md`, run 6).
+4.5 → 7.7% but lost pass@10; run 7, the shipped round 2, trains at 1.0 (`finetune/configs/round2.yaml`;
+`results/train/README.md`, runs 6 and 7).
 
 A row is scaffolded only when the header we would write is faithful to the reference answer: the
 reference's body joined to our header (and reconciled, as `rtlgen.prompts.extract_answer` does)

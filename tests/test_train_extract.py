@@ -36,6 +36,11 @@ def _merged(base: Path, adapters: list[Path]):
     return model
 
 
+def _weights_of_start(runs) -> dict:
+    """Base + round-1 adapter merged: where the full round 2 started."""
+    return {n: p.detach().float() for n, p in _merged(runs["model"], [runs["r1"]]).named_parameters()}
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("extract")
@@ -68,10 +73,6 @@ def test_full_scope_linear_trains_only_the_decoder_linear_layers(runs):
     moved = {n for n in end if not torch.equal(start[n], end[n])}
     assert moved == trainable, f"moved outside the trainable set: {sorted(moved ^ trainable)}"
     assert runs["summary-linear"]["trainable_params"] < runs["summary-all"]["trainable_params"]
-
-
-def _weights_of_start(runs) -> dict:
-    return {n: p.detach().float() for n, p in _merged(runs["model"], [runs["r1"]]).named_parameters()}
 
 
 def test_extract_at_full_rank_reproduces_the_tuned_model(runs, tmp_path):
