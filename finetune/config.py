@@ -145,7 +145,11 @@ class DPOStageConfig(TrainCommon):
     # sampler poses them that way and the pairs' answers become bodies, as `rtlgen generate` asks
     scaffold_fraction: float = 0.0
     beta: float = 0.1
+    # one trl loss, or several joined by "+" and summed with `loss_weights` (default 1 each):
+    # "sigmoid+sft" adds the NLL of the chosen answer (RPO), which keeps DPO from sharpening the
+    # policy away from what round 2 taught; run 6's plain sigmoid DPO lost pass@10
     loss_type: str = "sigmoid"
+    loss_weights: list[float] = field(default_factory=list)
     output_dir: str = "runs/dpo"
     learning_rate: float = 2e-5  # LoRA; full fine-tuning wants ~5e-7
     epochs: float = 1.0

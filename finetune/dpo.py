@@ -126,12 +126,32 @@ def build_dataset(cfg: DPOStageConfig, tok, pairs_file: Path):
 def dpo_args(cfg: DPOStageConfig, output_dir: str):
     from trl import DPOConfig
 
+    losses = loss_types(cfg)
     args = common.common_args(cfg) | dict(
         output_dir=output_dir, beta=cfg.beta,
-        loss_type=[cfg.loss_type], max_length=cfg.max_length,
+        loss_type=losses, max_length=cfg.max_length,
         precompute_ref_log_probs=cfg.precompute_ref_log_probs,
     )
+    if cfg.loss_weights:
+        args["loss_weights"] = [float(w) for w in cfg.loss_weights]
     return DPOConfig(**(args | dict(cfg.extra_args)))
+
+
+KNOWN_LOSSES = ("sigmoid", "hinge", "ipo", "robust", "bco_pair", "sppo_hard", "nca_pair", "apo_zero", "apo_down",
+                "exo_pair", "discopop", "aot", "aot_pair", "sft")
+
+
+def loss_types(cfg: DPOStageConfig) -> list[str]:
+    """`loss_type` as trl's list, refusing unknown names and weights that do not match one for one."""
+    losses = [t.strip() for t in cfg.loss_type.split("+") if t.strip()]
+    unknown = [t for t in losses if t not in KNOWN_LOSSES]
+    if not losses or unknown:
+        raise UserError(f"unknown DPO loss_type {cfg.loss_type!r}: use one of {', '.join(KNOWN_LOSSES)}, "
+                        f"or several joined by '+' (default: sigmoid)")
+    if cfg.loss_weights and len(cfg.loss_weights) != len(losses):
+        raise UserError(f"loss_weights has {len(cfg.loss_weights)} values for {len(losses)} losses "
+                        f"({cfg.loss_type!r})")
+    return losses
 
 
 def build_trainer(cfg: DPOStageConfig, round_cfg: DPOStageConfig, pairs_file: Path):
@@ -178,9 +198,7 @@ def train(cfg: DPOStageConfig, resume: bool = False) -> dict:
 
     common.quiet_libraries()
     common.settle_device(cfg)
-    if cfg.loss_type not in ("sigmoid", "hinge", "ipo", "robust", "bco_pair", "sppo_hard", "nca_pair", "apo_zero",
-                             "apo_down", "exo_pair", "discopop", "aot", "aot_pair", "sft"):
-        raise UserError(f"unknown DPO loss_type {cfg.loss_type!r} (default: sigmoid)")
+    loss_types(cfg)
     if cfg.rounds < 1:
         raise UserError("rounds must be ≥ 1")
     if not cfg.pairs:

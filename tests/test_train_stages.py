@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,46 @@ def test_dpo_trains_adapter_on_simulated_pairs(env, tmp_path):
     assert len(margins) == 3 and margins[-1] != 0.0
     # chat format: the prompt is a user turn, chosen/rejected are assistant turns
     assert trainer.train_dataset.num_rows == stats["pairs"]
+
+
+@pytest.fixture(scope="module")
+def dpo_pairs(tmp_path_factory):
+    from finetune.pairs import make_pairs
+
+    pairs_file, _ = make_pairs(str(h.PROBLEMS), h.FIXTURES / "samples.jsonl", tmp_path_factory.mktemp("pairs"),
+                               progress=False, workers=2)
+    return pairs_file
+
+
+def _first_dpo_loss(env, out: Path, pairs_file: Path, extra: list[str]) -> float:
+    cfg = load_config(DPOStageConfig, None, h.tiny_overrides(env["model"], out, max_steps=1, batch_size=2,
+                                                             max_length=512) + [f"pairs={pairs_file}"] + extra)
+    common.settle_device(cfg)
+    trainer, tok = dpo.build_trainer(cfg, cfg, pairs_file)
+    common.finish(trainer, cfg, "dpo", None, tok)
+    rows = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
+    return next(r["loss"] for r in rows if "loss" in r)
+
+
+def test_dpo_sft_term_adds_the_chosen_nll(env, tmp_path, dpo_pairs):
+    """`sigmoid+sft` (RPO) is the DPO loss plus the chosen answer's NLL; at step 1 the fresh adapter leaves
+    policy == reference, so the sigmoid part is exactly ln 2 and the NLL of a random tiny model is large."""
+    plain = _first_dpo_loss(env, tmp_path / "plain", dpo_pairs, [])
+    rpo = _first_dpo_loss(env, tmp_path / "rpo", dpo_pairs, ["loss_type=sigmoid+sft", "loss_weights=[1.0,1.0]"])
+    half = _first_dpo_loss(env, tmp_path / "half", dpo_pairs, ["loss_type=sigmoid+sft", "loss_weights=[1.0,0.5]"])
+    assert plain == pytest.approx(math.log(2), abs=1e-3)
+    nll = rpo - plain
+    assert nll > 1.0
+    assert half - plain == pytest.approx(nll / 2, rel=0.02)
+
+
+@pytest.mark.parametrize("extra, match", [(["loss_type=sigmoid+nope"], "unknown DPO loss_type"),
+                                          (["loss_type=sigmoid+sft", "loss_weights=[1.0]"], "1 values for 2")])
+def test_dpo_bad_loss_is_one_line_error(env, tmp_path, dpo_pairs, extra, match):
+    cfg = load_config(DPOStageConfig, None, h.tiny_overrides(env["model"], tmp_path / "d") + [f"pairs={dpo_pairs}"]
+                      + extra)
+    with pytest.raises(UserError, match=match):
+        dpo.train(cfg)
 
 
 def test_dpo_stage_end_to_end_from_samples(env, tmp_path):
