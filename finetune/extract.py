@@ -96,11 +96,12 @@ def trained_dtype(path: str) -> str:
 
 
 def split_adapter(adapter: str | Path, out: str | Path, parts: int) -> list[Path]:
-    """Cut one rank-r LoRA adapter into `parts` adapters of rank r/parts that stack to the same change.
+    """Cut one rank-r LoRA adapter into `parts` adapters whose ranks sum to r and stack to the same change.
 
     B·A = Σ B[:, i]·A[i] over any partition of the rank, and each part keeps the original alpha/r
     scale, so merging the parts in any order gives exactly the original update: a rank-64 round 2
-    ships as four files under the 16 MiB limit with nothing lost."""
+    ships as four files under the 16 MiB limit with nothing lost. Ranks that do not divide evenly
+    give the first parts one more (rank 128 in 5 parts: 26, 26, 26, 25, 25), so the fewest files fit."""
     from safetensors.torch import load_file, save_file
 
     src = Path(adapter)
@@ -110,15 +111,17 @@ def split_adapter(adapter: str | Path, out: str | Path, parts: int) -> list[Path
     except (OSError, ValueError) as exc:
         raise UserError(f"{src} is not a LoRA adapter dir: {exc}") from None
     rank = int(config["r"])
-    if parts < 1 or rank % parts:
-        raise UserError(f"cannot cut rank {rank} into {parts} equal parts")
+    if parts < 1 or parts > rank:
+        raise UserError(f"cannot cut rank {rank} into {parts} parts (1 to {rank})")
     if config.get("rank_pattern") or config.get("alpha_pattern") or config.get("use_rslora") or config.get("use_dora"):
         raise UserError(f"{src}: per-module ranks, rsLoRA and DoRA adapters cannot be split exactly")
-    step = rank // parts
+    base, extra = divmod(rank, parts)
+    sizes = [base + (i < extra) for i in range(parts)]
     scale = float(config["lora_alpha"]) / rank
-    written = []
-    for i in range(parts):
-        cut = slice(i * step, (i + 1) * step)
+    written, start = [], 0
+    for i, size in enumerate(sizes):
+        cut = slice(start, start + size)
+        start += size
         part = {}
         for key, t in tensors.items():
             if ".lora_A." in key:
@@ -130,8 +133,8 @@ def split_adapter(adapter: str | Path, out: str | Path, parts: int) -> list[Path
         dest = Path(out) / f"part{i + 1}"
         dest.mkdir(parents=True, exist_ok=True)
         save_file(part, str(dest / "adapter_model.safetensors"), metadata={"format": "pt"})
-        alpha = scale * step
-        config_part = {**config, "r": step, "lora_alpha": int(alpha) if alpha.is_integer() else alpha}
+        alpha = scale * size
+        config_part = {**config, "r": size, "lora_alpha": int(alpha) if alpha.is_integer() else alpha}
         (dest / "adapter_config.json").write_text(json.dumps(config_part, indent=2))
         written.append(dest)
     return written

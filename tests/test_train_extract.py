@@ -122,12 +122,15 @@ def test_extract_cli_reports_and_fails_in_one_line(runs, tmp_path, capfd):
     assert len([x for x in err.splitlines() if x.strip()]) == 1, err
 
 
-def test_split_adapter_stacks_to_exactly_the_original(runs, tmp_path):
-    parts = split_adapter(runs["r1"], tmp_path / "split", 2)  # the round-1 LoRA: r=4, alpha=8
-    assert [json.loads((p / "adapter_config.json").read_text())["r"] for p in parts] == [2, 2]
+@pytest.mark.parametrize("n, ranks", [(2, [2, 2]), (3, [2, 1, 1])])
+def test_split_adapter_stacks_to_exactly_the_original(runs, tmp_path, n, ranks):
+    parts = split_adapter(runs["r1"], tmp_path / "split", n)  # the round-1 LoRA: r=4, alpha=8
+    configs = [json.loads((p / "adapter_config.json").read_text()) for p in parts]
+    assert [c["r"] for c in configs] == ranks
+    assert all(c["lora_alpha"] / c["r"] == 2 for c in configs)  # every part keeps alpha/r
     whole = dict(_merged(runs["model"], [runs["r1"]]).named_parameters())
     stacked = dict(_merged(runs["model"], parts).named_parameters())
     for name, p in whole.items():
         assert torch.allclose(p, stacked[name], atol=1e-6), name
-    with pytest.raises(UserError, match="equal parts"):
-        split_adapter(runs["r1"], tmp_path / "bad", 3)
+    with pytest.raises(UserError, match="into 5 parts"):
+        split_adapter(runs["r1"], tmp_path / "bad", 5)
