@@ -24,9 +24,9 @@ COLS = [("greedy", "syntax_rate", "greedy syntax"), ("greedy", "pass@1", "greedy
         ("sampled", "pass@5", "pass@5"), ("sampled", "pass@10", "pass@10")]
 
 
-def load(folders: list[Path]) -> dict:
+def load(folders: list[Path], benches: list[str]) -> dict:
     out: dict = {}
-    for b in BENCHES:
+    for b in benches:
         for proto in ("greedy", "sampled"):
             f = next((d / f"{b}-{proto}" / "summary.json" for d in folders
                       if (d / f"{b}-{proto}" / "summary.json").exists()), None)
@@ -46,27 +46,33 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("variants", nargs="+", metavar="LABEL=DIR")
     ap.add_argument("--out", help="write the numbers as JSON here")
+    ap.add_argument("--benches", default=",".join(BENCHES),
+                    help="comma list the table and its mean cover (e.g. the four benchmarks issue 6 names)")
     a = ap.parse_args()
+    benches = [b.strip() for b in a.benches.split(",") if b.strip()]
+    if not benches or set(benches) - set(BENCHES):
+        sys.exit(f"error: --benches takes names from {', '.join(BENCHES)}")
     data = {}
     for item in a.variants:
         label, _, spec = item.partition("=")
         folders = [Path(f) for f in spec.split("+") if f]
         if not folders or not all(f.is_dir() for f in folders):
             sys.exit(f"error: {item}: expected LABEL=DIR[+DIR…] with existing folders")
-        data[label] = load(folders)
+        data[label] = load(folders, benches)
     fmt = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
     head = "| variant | " + " | ".join(c[2] for c in COLS) + " |\n|" + " --- |" * (len(COLS) + 1)
-    print("Mean over the five benchmarks (%)\n\n" + head)
+    what = "the five benchmarks" if len(benches) == len(BENCHES) else ", ".join(benches)
+    print(f"Mean over {what} (%)\n\n" + head)
     means = {}
     for label, d in data.items():
         row = []
         for proto, key, _ in COLS:
-            vals = [value(d, b, proto, key) for b in BENCHES]
+            vals = [value(d, b, proto, key) for b in benches]
             vals = [v for v in vals if v is not None]
-            row.append(sum(vals) / len(vals) if len(vals) == len(BENCHES) else None)
+            row.append(sum(vals) / len(vals) if len(vals) == len(benches) else None)
         means[label] = dict(zip([c[2] for c in COLS], row))
         print(f"| {label} | " + " | ".join(fmt(v) for v in row) + " |")
-    for b in BENCHES:
+    for b in benches:
         print(f"\n{b} (%)\n\n" + head)
         for label, d in data.items():
             print(f"| {label} | " + " | ".join(fmt(value(d, b, p, k)) for p, k, _ in COLS) + " |")
