@@ -395,6 +395,9 @@ def main(argv: list[str] | None = None) -> int:
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
+        # leave together: a rank that tears gloo down while its peer still talks to it can abort at exit
+        # ("terminate called without an active exception"), seen once under a loaded 2-core CPU
+        dist.barrier()
         dist.destroy_process_group()
     if rank == 0:
         print_table(results, device)

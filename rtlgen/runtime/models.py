@@ -51,10 +51,10 @@ class Alias:
 
 
 ADAPTERS_DIR = Path(__file__).resolve().parents[1] / "adapters"
-# round 2 is one rank-64 LoRA adapter cut into four rank-16 files (`rtlgen train split`, exact) so that
-# each stays under the repository's 16 MiB file limit
+# round 2 is one rank-128 LoRA adapter cut into five files of ranks 26, 26, 26, 25, 25 (`rtlgen train split`,
+# exact) so that each stays under the repository's 16 MiB file limit
 ADAPTER_STACK = ("rtlgen-smollm2-135m/round1",
-                 *(f"rtlgen-smollm2-135m/round2/part{i}" for i in range(1, 5)))
+                 *(f"rtlgen-smollm2-135m/round2/part{i}" for i in range(1, 6)))
 
 ALIASES: dict[str, Alias] = {
     "smollm2-135m": Alias(
@@ -67,7 +67,7 @@ ALIASES: dict[str, Alias] = {
     "rtlgen-smollm2-135m": Alias(
         name="rtlgen-smollm2-135m",
         description="SmolLM2-135M-Instruct + rtlgen LoRA adapters (round 1 code r=16, round 2 "
-                    "instructions r=64); Apache-2.0",
+                    "instructions r=128); Apache-2.0",
         base="smollm2-135m", adapters=ADAPTER_STACK,
     ),
 }
