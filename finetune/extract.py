@@ -99,9 +99,9 @@ def split_adapter(adapter: str | Path, out: str | Path, parts: int) -> list[Path
     """Cut one rank-r LoRA adapter into `parts` adapters whose ranks sum to r and stack to the same change.
 
     B·A = Σ B[:, i]·A[i] over any partition of the rank, and each part keeps the original alpha/r
-    scale, so merging the parts in any order gives exactly the original update: a rank-64 round 2
-    ships as four files under the 16 MiB limit with nothing lost. Ranks that do not divide evenly
-    give the first parts one more (rank 128 in 5 parts: 26, 26, 26, 25, 25), so the fewest files fit."""
+    scale, so merging the parts in any order gives exactly the original update: the rank-128 round 2
+    ships as five files under the 16 MiB limit with nothing lost. Ranks that do not divide evenly
+    give the first parts one more (128 in 5 parts: 26, 26, 26, 25, 25), so the fewest files fit."""
     from safetensors.torch import load_file, save_file
 
     src = Path(adapter)
