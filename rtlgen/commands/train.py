@@ -105,7 +105,8 @@ def extract(tuned: str = typer.Option(..., "--tuned", help="fully fine-tuned mod
 @train_app.command("split")
 def split(adapter: Path = typer.Option(..., "--adapter", help="LoRA adapter dir to cut"),
           out: Path = typer.Option(..., "--out", help="folder for part1 … partN"),
-          parts: int = typer.Option(..., "--parts", help="how many adapters to write (ranks as equal as possible)")) -> None:
+          parts: int = typer.Option(..., "--parts",
+                                    help="how many adapters to write (ranks as equal as possible)")) -> None:
     """Cut a LoRA adapter into N stacked adapters whose ranks sum to r (exact), e.g. to keep files under 16 MiB."""
     from finetune.extract import split_adapter
 
