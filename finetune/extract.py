@@ -1,7 +1,8 @@
 """Ship a full fine-tune as LoRA adapters: each linear layer's change, cut to rank r by SVD.
 
-Why: LoRA at r=16 is what fits the repository's file limit (16 MiB a file), but full fine-tuning
-of a 135M model learns more than a rank-16 update can hold. Training fully (with `full_scope:
+Why: the repository's file limit (16 MiB a file) holds a rank-24 adapter of a 135M model, and
+`split_adapter` stacks several files for more, but full fine-tuning learns more than a low-rank
+update can hold. Training fully (with `full_scope:
 linear`, so only the decoder's linear layers move) and then writing the best rank-r approximation
 of every layer's change (truncated SVD: the Eckart–Young optimum in Frobenius norm) keeps what the
 full run learned in the directions that matter most, in a file that stacks on the base model like

@@ -7,6 +7,8 @@ adapter (separate, composable adapters for the ablations; the right DPO referenc
 
 from __future__ import annotations
 
+import re
+
 from finetune import common
 from finetune.config import Round2Config
 
@@ -23,8 +25,6 @@ def marked_answer(code: str) -> str:
 
 def top_of(code: str) -> str:
     """The first module `code` defines (the row's top), TopModule when it names none."""
-    import re
-
     m = re.search(r"\bmodule\s+([A-Za-z_]\w*)", code)
     return m.group(1) if m else "TopModule"
 
