@@ -67,6 +67,10 @@ def main() -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--tar", help="also write the bundle's parent as a .tar.gz here")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dedup-prompts", action="store_true",
+                    help="drop the rows of a later --round2 file whose prompt text an earlier file already has (a "
+                         "pipeline run with another seed re-draws many of an earlier one's small designs); rows "
+                         "within one file are kept as its pipeline wrote them")
     ap.add_argument("--rag-index", help="RAG index whose contexts a share of the round-2 rows gets")
     ap.add_argument("--rag-fraction", type=float, default=0.5)
     ap.add_argument("--rag-set", action="append", default=[], metavar="KEY=VALUE",
@@ -83,6 +87,7 @@ def main() -> int:
     taken: list[str] = []
     try:
         rows = []
+        seen: set[str] = set()
         for f in map(Path, a.round2):
             if not f.is_file():
                 raise UserError(f"round-2 file not found: {f}")
@@ -92,8 +97,15 @@ def main() -> int:
                     json.loads(line)
                 except json.JSONDecodeError:
                     raise UserError(f"{f}:{n}: not valid JSON") from None
+            entry = {"file": str(f), "rows": len(got), "sha256": sha(f)}
+            if a.dedup_prompts:
+                prompts = [json.loads(line).get("prompt", "") for line in got]
+                fresh = [line for line, prompt in zip(got, prompts) if prompt not in seen]
+                entry["repeated_prompts_dropped"] = len(got) - len(fresh)
+                seen.update(prompts)
+                got = fresh
             rows += got
-            info["round2"].append({"file": str(f), "rows": len(got), "sha256": sha(f)})
+            info["round2"].append(entry)
         rng.shuffle(rows)
         if a.rag_index:
             rows = with_contexts(rows, a, info)

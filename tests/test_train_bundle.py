@@ -59,3 +59,17 @@ def test_bundle_refuses_clashing_ids_and_bad_rows(tmp_path):
     proc = subprocess.run([sys.executable, str(SCRIPT), "--round2", str(bad), "--out", str(tmp_path / "o2")],
                           capture_output=True, text=True)
     assert proc.returncode == 1 and "bad.jsonl:2: not valid JSON" in proc.stderr
+
+
+def test_bundle_dedup_drops_later_files_rows_whose_prompt_came_earlier(tmp_path):
+    old, new = tmp_path / "old.jsonl", tmp_path / "new.jsonl"
+    old.write_text("".join(json.dumps({"prompt": f"p{i}", "completion": "old"}) + "\n" for i in (0, 1, 2, 2)))
+    new.write_text("".join(json.dumps({"prompt": f"p{i}", "completion": "new"}) + "\n" for i in range(1, 5)))
+    out = tmp_path / "o" / "default"
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--round2", str(old), "--round2", str(new),
+                           "--dedup-prompts", "--out", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    rows = sorted((r["prompt"], r["completion"]) for r in map(json.loads, (out / "round2.jsonl").read_text().splitlines()))
+    assert rows == [("p0", "old"), ("p1", "old"), ("p2", "old"), ("p2", "old"), ("p3", "new"), ("p4", "new")]
+    info = json.loads((out / "bundle.json").read_text())
+    assert [e["repeated_prompts_dropped"] for e in info["round2"]] == [0, 2] and info["round2_rows"] == 6
