@@ -32,6 +32,21 @@ def _register_commands() -> None:
 _register_commands()
 
 
+def _click_error_types() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """(usage-error types, abort types). typer >= 0.24 vendors its own copy of click (`typer._click`),
+    whose exceptions are not `click.ClickException`; a bad option then escaped as a traceback."""
+    usage: list[type] = []
+    abort: list[type] = []
+    for name in ("click.exceptions", "typer._click.exceptions", "typer.exceptions"):
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:
+            continue
+        usage += [mod.ClickException] if hasattr(mod, "ClickException") else []
+        abort += [mod.Abort] if hasattr(mod, "Abort") else []
+    return tuple(usage), tuple(abort)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors become one red line and exit code 2, never a traceback."""
     try:
@@ -45,11 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.Abort):
+        usage_errors, aborts = _click_error_types()
+        if isinstance(exc, aborts):
             return 130
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, usage_errors):
             exc.show()
             return exc.exit_code
         if isinstance(exc, (OSError, UnicodeDecodeError, ValueError)):

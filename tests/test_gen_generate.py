@@ -121,6 +121,18 @@ def test_cli_missing_inputs(tmp_path, capsys):
     assert "no such file" in err and "GGUF file not found" in err and "exists" in err
 
 
+@pytest.mark.parametrize("argv,msg", [(["generate", "s.txt", "--out", "x"], "No such option: --out"),
+                                      (["generat"], "No such command"),
+                                      (["generate"], "Missing argument")])
+def test_cli_usage_errors_are_one_message_not_a_traceback(argv, msg):
+    """Through the installed entry point: typer >= 0.24 raises its vendored click's exceptions."""
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-m", "rtlgen", *argv], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == 2 and msg in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_benchmark_sampling_resumes(tmp_path):
     from rtlgen.backends import get_backend
     from rtlgen.eval_sampling import generate_benchmark_samples
