@@ -33,7 +33,7 @@ _register_commands()
 
 
 def _click_error_types() -> tuple[tuple[type, ...], tuple[type, ...]]:
-    """(usage-error types, abort types). typer >= 0.24 vendors its own copy of click (`typer._click`),
+    """(usage-error types, abort types). Recent typer releases (0.29 here) vendor their own click (`typer._click`),
     whose exceptions are not `click.ClickException`; a bad option then escaped as a traceback."""
     usage: list[type] = []
     abort: list[type] = []

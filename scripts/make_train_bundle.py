@@ -11,6 +11,9 @@ already passed its pipeline's decontamination; the bundle only selects and copie
         --problems data/procedural/problems:500 --problems data/real/problems:100 \
         --round1 data/real/round1.jsonl --out data/bundle/default --tar .carry/data/data.tar.gz
 
+With `--dedup-prompts`, rows of a later `--round2` file whose prompt an earlier file already has are dropped
+(a second procedural build with a new seed re-draws about 15% of the first's prompts; run 9).
+
 With `--rag-index INDEX --rag-fraction F` a seeded share F of the round-2 rows also gets the context
 that `rtlgen eval --rag INDEX` (with the same `--rag-set` overrides) would retrieve for it, minus the
 row's own design and near copies (rag_index/training.py): round 2 then teaches the model to use

@@ -125,7 +125,7 @@ def test_cli_missing_inputs(tmp_path, capsys):
                                       (["generat"], "No such command"),
                                       (["generate"], "Missing argument")])
 def test_cli_usage_errors_are_one_message_not_a_traceback(argv, msg):
-    """Through the installed entry point: typer >= 0.24 raises its vendored click's exceptions."""
+    """Through the real entry point: recent typer raises its vendored click's exceptions, not click's."""
     import subprocess
 
     proc = subprocess.run([sys.executable, "-m", "rtlgen", *argv], capture_output=True, text=True,
