@@ -95,14 +95,15 @@ def main() -> int:
             if not f.is_file():
                 raise UserError(f"round-2 file not found: {f}")
             got = [line for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+            prompts = []
             for n, line in enumerate(got, 1):
                 try:
-                    json.loads(line)
+                    row = json.loads(line)
                 except json.JSONDecodeError:
                     raise UserError(f"{f}:{n}: not valid JSON") from None
+                prompts.append(row.get("prompt", "") if isinstance(row, dict) else "")
             entry = {"file": str(f), "rows": len(got), "sha256": sha(f)}
             if a.dedup_prompts:
-                prompts = [json.loads(line).get("prompt", "") for line in got]
                 fresh = [line for line, prompt in zip(got, prompts) if prompt not in seen]
                 entry["repeated_prompts_dropped"] = len(got) - len(fresh)
                 seen.update(prompts)
