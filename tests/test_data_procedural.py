@@ -272,3 +272,30 @@ def test_sequence_detector_reference_matches_the_python_model(tmp_path, seed):
     got = subprocess.run(["vvp", "-n", str(tmp_path / "s.vvp")], capture_output=True, text=True, check=True).stdout.strip()
     want = "".join(map(str, _simulate_detector(pattern, overlap, mealy, bits)))
     assert got == want, (pattern, overlap, mealy)
+
+
+def test_narrated_voice_retells_ports_and_constructs_and_keeps_the_completion():
+    """`narrated` swaps the behaviour of a share of code-complete rows for the long narrated voice: the
+    same answer, a prompt that names every port with its width and the constructs the body uses."""
+    from data_pipeline.procedural.narrate import body_sentences
+
+    cfg = ProceduralConfig(n=200, seed=11, kinds="code-complete", narrated=0.5)
+    plain_cfg = ProceduralConfig(n=200, seed=11, kinds="code-complete")
+    designs = Generator(cfg).take(200)
+    rows = [r for i, d in designs for r in rows_for(i, d, cfg)]
+    plain = [r for i, d in designs for r in rows_for(i, d, plain_cfg)]
+    told = [(r, p, d) for r, p, (_, d) in zip(rows, plain, designs) if r.get("voice") == "narrated"]
+    assert 60 <= len(told) <= 140, len(told)
+    for r, p, d in told:
+        assert r["completion"] == p["completion"] == d.body.lstrip("\n")
+        assert r["prompt"].rstrip().endswith(d.header) and len(r["prompt"]) > len(p["prompt"])
+        for port in d.ports:
+            assert re.search(rf"(?<![A-Za-z0-9_]){re.escape(port['name'])}(?![A-Za-z0-9_])", r["prompt"].split(d.header)[0])
+    untold = [p for r, p in zip(rows, plain) if "voice" not in r]
+    assert untold and all(p["prompt"] == r["prompt"] for r, p in zip(rows, plain) if "voice" not in r)
+    fsm = next(d for _, d in designs if "localparam" in d.body)
+    says = " ".join(body_sentences(fsm.body, __import__("random").Random(0)))
+    names = re.findall(r"localparam\s+(?:\[[^\]]*\]\s*)?(\w+)", fsm.body)
+    assert names and all(n in says for n in names[:6])
+    clocked = next(d for _, d in designs if "always @(posedge clk or negedge" in d.body)
+    assert "falling edge of" in " ".join(body_sentences(clocked.body, __import__("random").Random(0)))

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from data_pipeline.procedural.common import FAMILIES, TOP, Design
+from data_pipeline.procedural.narrate import narrate
 from data_pipeline.util import Cache, sha
 from eval.errors import UserError
 
@@ -35,6 +36,7 @@ class ProceduralConfig:
     families: list[str] = field(default_factory=list)  # empty = all registered families
     exclude_families: list[str] = field(default_factory=list)
     kinds: str = "mix"  # mix (one row per design, kind drawn 50/50) | both (two rows) | spec-to-rtl | code-complete
+    narrated: float = 0.0  # share of code-complete rows whose behaviour is retold in the narrated voice (narrate.py)
     compile_batch: int = 150  # designs per Icarus run
     drop_warnings: bool = True  # a reference whose compile prints a warning is dropped too
     problem_cycles: int = 200
@@ -202,10 +204,13 @@ def rows_for(idx: int, d: Design, cfg: ProceduralConfig) -> list[dict]:
             prompt, completion = d.spec, d.code
         else:
             lead = r.choice(["", "Complete the module below.\n\n", "Finish this Verilog module.\n\n", "Fill in the body.\n\n"])
-            prompt = lead + d.behaviour.strip() + "\n\n" + d.header + "\n"
+            narrated = r.random() < cfg.narrated
+            prompt = lead + (narrate(d, r) if narrated else d.behaviour.strip()) + "\n\n" + d.header + "\n"
             completion = d.body.lstrip("\n")
         out.append({"prompt": prompt, "completion": completion, "kind": k, "family": d.family, "source": "procedural",
                     "id": f"proc-{d.family}-{base}-{'s' if k == 'spec-to-rtl' else 'c'}", "tags": d.kind_tags})
+        if k == "code-complete" and narrated:
+            out[-1]["voice"] = "narrated"
     return out
 
 
@@ -279,6 +284,8 @@ def build(cfg: ProceduralConfig, out: Path, *, progress: bool = True, log=print)
         raise UserError("--problems must be 0 or more")
     if cfg.kinds not in ("mix", "both", "spec-to-rtl", "code-complete"):
         raise UserError(f"procedural kinds must be mix, both, spec-to-rtl or code-complete, not {cfg.kinds!r}")
+    if not 0.0 <= cfg.narrated <= 1.0:
+        raise UserError(f"procedural narrated must be a share between 0 and 1, not {cfg.narrated!r}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cache = Cache((Path(cfg.cache_dir).expanduser() if cfg.cache_dir else out / ".cache") / "procedural.sqlite")
@@ -426,7 +433,8 @@ def build(cfg: ProceduralConfig, out: Path, *, progress: bool = True, log=print)
         "name": out.name,
         "config": asdict(cfg),
         "counts": {"designs_generated": n_designs, "designs_compiled": n_compiled, "rows": len(clean_rows),
-                   "rows_by_kind": dict(Counter(r["kind"] for r in clean_rows)), "problems": len(problems),
+                   "rows_by_kind": dict(Counter(r["kind"] for r in clean_rows)),
+                   "rows_narrated": sum(r.get("voice") == "narrated" for r in clean_rows), "problems": len(problems),
                    "families": len({r["family"] for r in clean_rows}), "benchmark_texts": len(bench_texts),
                    "waves": wave_no},
         "rows_by_family": dict(sorted(fam_rows.items())),
@@ -459,7 +467,8 @@ def render_md(rep: dict) -> str:
     L = ["# Procedural instruction data", "",
          f"- seed {rep['config']['seed']}, target n {rep['config']['n']}, kinds `{rep['config']['kinds']}`",
          f"- designs generated (unique): {c['designs_generated']} from {rep['generation']['draws']} draws; compiled clean: {c['designs_compiled']}",
-         f"- round-2 rows: {c['rows']} ({', '.join(f'{k} {v}' for k, v in sorted(c['rows_by_kind'].items()))})",
+         f"- round-2 rows: {c['rows']} ({', '.join(f'{k} {v}' for k, v in sorted(c['rows_by_kind'].items()))}; "
+         f"{c.get('rows_narrated', 0)} code-complete rows in the narrated voice)",
          f"- validated problems: {c['problems']}",
          f"- decontamination against {c['benchmark_texts']} benchmark texts: {rep['decontam_hits']} hits "
          f"({sum(rep['drops'].get('decontam', {}).values())} rows dropped, the rest problem candidates)",

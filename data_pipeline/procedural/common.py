@@ -25,7 +25,7 @@ class Port:
     proc: bool = False  # output assigned in an always block (declared reg/logic)
 
     def as_dict(self) -> dict:
-        return {"dir": self.dir, "name": self.name, "width": self.width, "simple": True}
+        return {"dir": self.dir, "name": self.name, "width": self.width, "simple": True, "note": self.note}
 
 
 @dataclass
