@@ -14,6 +14,9 @@ already passed its pipeline's decontamination; the bundle only selects and copie
 With `--dedup-prompts`, rows of a later `--round2` file whose prompt an earlier file already has are dropped
 (a second procedural build with a new seed re-draws about 15% of the first's prompts; run 9).
 
+With `--max-chars N`, rows whose prompt and completion together exceed N characters are left out (the real-corpus
+rows of runs 4 to 9 were cut at 4,000: longer modules cost most of a packed block and are rare in the benchmarks).
+
 With `--rag-index INDEX --rag-fraction F` a seeded share F of the round-2 rows also gets the context
 that `rtlgen eval --rag INDEX` (with the same `--rag-set` overrides) would retrieve for it, minus the
 row's own design and near copies (rag_index/training.py): round 2 then teaches the model to use
@@ -74,6 +77,8 @@ def main() -> int:
                     help="drop the rows of a later --round2 file whose prompt text an earlier file already has (a "
                          "pipeline run with another seed re-draws many of an earlier one's small designs); rows "
                          "within one file are kept as its pipeline wrote them")
+    ap.add_argument("--max-chars", type=int, default=0,
+                    help="leave out rows whose prompt + completion exceed this many characters (0: keep all)")
     ap.add_argument("--rag-index", help="RAG index whose contexts a share of the round-2 rows gets")
     ap.add_argument("--rag-fraction", type=float, default=0.5)
     ap.add_argument("--rag-set", action="append", default=[], metavar="KEY=VALUE",
@@ -95,14 +100,20 @@ def main() -> int:
             if not f.is_file():
                 raise UserError(f"round-2 file not found: {f}")
             got = [line for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
-            prompts = []
+            prompts, sizes = [], []
             for n, line in enumerate(got, 1):
                 try:
                     row = json.loads(line)
                 except json.JSONDecodeError:
                     raise UserError(f"{f}:{n}: not valid JSON") from None
-                prompts.append(row.get("prompt", "") if isinstance(row, dict) else "")
+                row = row if isinstance(row, dict) else {}
+                prompts.append(row.get("prompt", ""))
+                sizes.append(len(row.get("prompt", "")) + len(row.get("completion", "")))
             entry = {"file": str(f), "rows": len(got), "sha256": sha(f)}
+            if a.max_chars:
+                keep = [i for i, size in enumerate(sizes) if size <= a.max_chars]
+                entry["longer_than_max_chars"] = len(got) - len(keep)
+                got, prompts = [got[i] for i in keep], [prompts[i] for i in keep]
             if a.dedup_prompts:
                 fresh = [line for line, prompt in zip(got, prompts) if prompt not in seen]
                 entry["repeated_prompts_dropped"] = len(got) - len(fresh)

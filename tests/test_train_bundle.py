@@ -73,3 +73,18 @@ def test_bundle_dedup_drops_later_files_rows_whose_prompt_came_earlier(tmp_path)
     assert rows == [("p0", "old"), ("p1", "old"), ("p2", "old"), ("p2", "old"), ("p3", "new"), ("p4", "new")]
     info = json.loads((out / "bundle.json").read_text())
     assert [e["repeated_prompts_dropped"] for e in info["round2"]] == [0, 2] and info["round2_rows"] == 6
+
+
+def test_bundle_max_chars_leaves_out_long_rows_before_dedup(tmp_path):
+    """A long row is left out and does not shadow a later file's short row with the same prompt."""
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text(json.dumps({"prompt": "p0", "completion": "x" * 30}) + "\n" + json.dumps({"prompt": "p1", "completion": "x" * 8}) + "\n")
+    b.write_text(json.dumps({"prompt": "p0", "completion": "short"}) + "\n")
+    out = tmp_path / "o" / "default"
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--round2", str(a), "--round2", str(b), "--max-chars", "10",
+                           "--dedup-prompts", "--out", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    rows = sorted((r["prompt"], r["completion"]) for r in map(json.loads, (out / "round2.jsonl").read_text().splitlines()))
+    assert rows == [("p0", "short"), ("p1", "x" * 8)]
+    info = json.loads((out / "bundle.json").read_text())
+    assert [e["longer_than_max_chars"] for e in info["round2"]] == [1, 0]
