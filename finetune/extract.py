@@ -25,7 +25,6 @@ def extract_adapter(base: str, tuned: str, out: str | Path, rank: int, *, init_a
     """Write `out/adapter_model.safetensors` + `adapter_config.json` such that base (+ init adapters)
     + this adapter ≈ `tuned`, and return the report (also written to `out/extract_report.json`)."""
     import torch
-    import torch.nn.functional as F
     from peft import LoraConfig
     from safetensors.torch import save_file
 
@@ -49,18 +48,11 @@ def extract_adapter(base: str, tuned: str, out: str | Path, rank: int, *, init_a
     tensors, layers, kept_total, energy_total = {}, {}, 0.0, 0.0
     with torch.no_grad():
         for name in sorted(linear):
-            delta = end_p[f"{name}.weight"] - start_p[f"{name}.weight"]
-            energy = float(delta.pow(2).sum())
+            a, b, kept, energy = lowrank_factors(end_p[f"{name}.weight"] - start_p[f"{name}.weight"], rank)
             if energy == 0.0:
                 continue
-            u, s, vh = torch.linalg.svd(delta, full_matrices=False)
-            r = min(rank, s.numel())
-            root = s[:r].sqrt()
             key = f"base_model.model.{name}"
-            # a layer narrower than `rank` is zero-padded to the adapter's one rank; zeros add nothing
-            tensors[f"{key}.lora_A.weight"] = F.pad(root[:, None] * vh[:r], (0, 0, 0, rank - r)).contiguous()
-            tensors[f"{key}.lora_B.weight"] = F.pad(u[:, :r] * root[None, :], (0, rank - r)).contiguous()
-            kept = float(s[:r].pow(2).sum())
+            tensors[f"{key}.lora_A.weight"], tensors[f"{key}.lora_B.weight"] = a, b
             layers[name] = {"kept_energy": round(kept / energy, 5), "delta_norm": round(energy ** 0.5, 5)}
             kept_total += kept
             energy_total += energy
@@ -85,6 +77,27 @@ def extract_adapter(base: str, tuned: str, out: str | Path, rank: int, *, init_a
     }
     (out / "extract_report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def lowrank_factors(delta, rank: int):
+    """The best rank-`rank` LoRA factors of one layer's change, by truncated SVD (Eckart–Young).
+
+    Returns (A, B, kept, energy): B·A is the approximation with the singular values split evenly
+    between the factors (√s on each side, so neither dwarfs the other in bf16), `energy` is ‖ΔW‖²
+    and `kept` the part of it the rank holds. A layer narrower than `rank` is zero-padded to the
+    adapter's one rank; zeros add nothing."""
+    import torch
+    import torch.nn.functional as F
+
+    energy = float(delta.pow(2).sum())
+    if energy == 0.0:
+        return None, None, 0.0, 0.0
+    u, s, vh = torch.linalg.svd(delta, full_matrices=False)
+    r = min(rank, s.numel())
+    root = s[:r].sqrt()
+    a = F.pad(root[:, None] * vh[:r], (0, 0, 0, rank - r)).contiguous()
+    b = F.pad(u[:, :r] * root[None, :], (0, rank - r)).contiguous()
+    return a, b, float(s[:r].pow(2).sum()), energy
 
 
 def trained_dtype(path: str) -> str:

@@ -1,4 +1,4 @@
-"""`rtlgen train round1|round2|dpo|pairs|extract|split`: the fine-tuning stages from the command line.
+"""`rtlgen train round1|round2|dpo|pairs|extract|split|soup`: the fine-tuning stages from the command line.
 
 Each stage reads one YAML config (`finetune/configs/<stage>.yaml` by default) and takes trl-style
 `key=value` overrides after it: `rtlgen train round1 max_steps=100 lora.r=32`. Heavy imports
@@ -112,6 +112,28 @@ def split(adapter: Path = typer.Option(..., "--adapter", help="LoRA adapter dir 
 
     for p in split_adapter(adapter, out, parts):
         console.print(f"{p}: {(p / 'adapter_model.safetensors').stat().st_size / 2**20:.1f} MiB")
+
+
+@train_app.command("soup")
+def soup(member: list[str] = typer.Option(..., "--member",
+                                          help="a LoRA adapter dir, or a folder of part*/ adapters (repeatable, ≥ 2)"),
+         out: Path = typer.Option(..., "--out", help="folder for the soup adapter (or its parts) and soup_report.json"),
+         weight: list[float] = typer.Option([], "--weight", help="one weight per member, in order (default: equal)"),
+         rank: int = typer.Option(128, "--rank", help="rank of the written adapter (truncated SVD of the mean change)"),
+         parts: int = typer.Option(1, "--parts", help="also cut the soup into N stacked adapters (files under 16 MiB)"),
+         dtype: str = typer.Option("bfloat16", "--dtype", help="dtype of the saved adapter")) -> None:
+    """Average the weight changes of LoRA runs that share a starting point (a model soup), written at --rank."""
+    from finetune.extract import split_adapter
+    from finetune.soup import soup_adapters
+
+    report = soup_adapters(member, out, rank, weights=weight, dtype=dtype)
+    cosine = ", ".join(f"{k} {v:.2f}" for k, v in report["member_cosine"].items())
+    console.print(f"soup of {len(member)} over {report['layers']} layers: rank {rank} kept {report['kept_energy']:.2%} "
+                  f"of the mean change (worst layer {report['kept_energy_min']:.1%}); member cosines {cosine}; "
+                  f"{report['file_bytes'] / 2**20:.1f} MiB written to {out}")
+    if parts > 1:
+        for p in split_adapter(out, out, parts):
+            console.print(f"{p}: {(p / 'adapter_model.safetensors').stat().st_size / 2**20:.1f} MiB")
 
 
 def register(app: typer.Typer) -> None:
