@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 
 from finetune.common import UserError
+from finetune.extract import lowrank_factors
 
 _A, _B = ".lora_A.weight", ".lora_B.weight"
 
@@ -81,8 +82,6 @@ def soup_adapters(members: list[str | Path], out: str | Path, rank: int, *, weig
     import torch
     from peft import LoraConfig
     from safetensors.torch import save_file
-
-    from finetune.extract import lowrank_factors
 
     if len(members) < 2:
         raise UserError(f"a soup needs at least two members (got {len(members)})")
